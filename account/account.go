@@ -1,0 +1,68 @@
+// Package account holds people who sign in: users, their passwords, their
+// server-side sessions and the throttle on failed sign-ins.
+package account
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Role is what a user may do.
+type Role string
+
+// Roles.
+const (
+	Customer Role = "customer"
+	Manager  Role = "manager"
+)
+
+// User is someone who can sign in.
+type User struct {
+	ID           int64
+	Email        string
+	Name         string
+	Role         Role
+	PasswordHash []byte
+	Disabled     bool
+	CreatedAt    time.Time
+}
+
+// Session is a signed-in browser, stored server side so it can be revoked.
+type Session struct {
+	TokenHash  []byte
+	UserID     int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute end, whatever the activity
+}
+
+// Errors callers tell apart.
+var (
+	ErrNotFound       = errors.New("account: not found")
+	ErrBadCredentials = errors.New("account: email or password is incorrect")
+	ErrNoSession      = errors.New("account: no valid session")
+	ErrEmailTaken     = errors.New("account: email already in use")
+)
+
+// ThrottledError says sign-in is paused for a while.
+type ThrottledError struct{ RetryAfter time.Duration }
+
+func (e *ThrottledError) Error() string { return "account: too many failed sign-ins" }
+
+// Store is the persistence accounts need.
+type Store interface {
+	UserByEmail(ctx context.Context, email string) (User, error)
+	UserByID(ctx context.Context, id int64) (User, error)
+	// CreateUser stores a user; a customer gets the default free plan in the
+	// same transaction, so no customer is ever without a subscription.
+	CreateUser(ctx context.Context, u User) (int64, error)
+	CreateSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, tokenHash []byte) (Session, error)
+	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+}
+
+// NormalizeEmail trims and lower-cases an address so lookups match however it was typed.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }

@@ -1,0 +1,157 @@
+// Package app assembles the portal from its parts: database, services,
+// payment provider and HTTP server. main.go and the end-to-end tests both
+// build the portal through it, so tests run what users run.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/billingportal/portal/account"
+	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/checkout/sandbox"
+	"github.com/billingportal/portal/clock"
+	"github.com/billingportal/portal/db"
+	"github.com/billingportal/portal/demo"
+	"github.com/billingportal/portal/handlers"
+	"github.com/billingportal/portal/web"
+)
+
+// Config is the portal's configuration, from flags and environment.
+type Config struct {
+	DBPath           string
+	BaseURL          string // how browsers reach the portal, e.g. http://127.0.0.1:8080
+	SessionSecret    string // "" generates one and keeps it in the database
+	WebhookSecret    string // sandbox webhook secret; "" generates one and keeps it
+	APIKey           string
+	EmbedOrigins     []string
+	CheckoutProvider string
+	Demo             bool
+	Logger           *slog.Logger
+	Wall             clock.Clock // real time; the system clock unless a test sets it
+}
+
+// App is an assembled portal.
+type App struct {
+	Store    *db.Store
+	Billing  *billing.Service
+	Accounts *account.Service
+	Sandbox  *sandbox.Provider
+	Clock    *clock.Offset // billing time; moved forward only by the sandbox test clock
+	Handler  http.Handler
+	Config   Config
+}
+
+// minSecretLen is the shortest secret accepted from the environment.
+const minSecretLen = 32
+
+// New opens the database, migrates and seeds it, and builds the server.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	store, err := db.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	a, err := assemble(ctx, cfg, store)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (cfg *Config) defaults() error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Wall == nil {
+		cfg.Wall = clock.System{}
+	}
+	if cfg.CheckoutProvider == "" {
+		cfg.CheckoutProvider = "sandbox"
+	}
+	if cfg.CheckoutProvider != "sandbox" {
+		return fmt.Errorf("CHECKOUT_PROVIDER %q is not supported; the only provider is \"sandbox\"", cfg.CheckoutProvider)
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
+		return fmt.Errorf("BASE_URL %q must start with http:// or https://", cfg.BaseURL)
+	}
+	for name, v := range map[string]string{"SESSION_SECRET": cfg.SessionSecret, "BILLING_API_KEY": cfg.APIKey} {
+		if v != "" && len(v) < minSecretLen {
+			return fmt.Errorf("%s must be at least %d characters", name, minSecretLen)
+		}
+	}
+	return nil
+}
+
+func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
+	sessionSecret, err := secret(ctx, store, cfg.SessionSecret, "session_secret")
+	if err != nil {
+		return nil, err
+	}
+	webhookSecret, err := secret(ctx, store, cfg.WebhookSecret, "sandbox_webhook_secret")
+	if err != nil {
+		return nil, err
+	}
+	if err := store.SeedCatalogue(ctx, demo.Catalogue()); err != nil {
+		return nil, err
+	}
+	billingClock := clock.NewOffset(cfg.Wall)
+	accounts := account.NewService(store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20), account.Config{})
+	provider := sandbox.New(store, billingClock, cfg.BaseURL, cfg.BaseURL+"/webhooks/sandbox", []byte(webhookSecret), cfg.Logger)
+	svc := billing.NewService(store, provider, billingClock, billing.Options{
+		ProviderName: "sandbox", Logger: cfg.Logger,
+		ReturnURL: func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
+	})
+	if cfg.Demo {
+		if err := demo.Seed(ctx, accounts, store, billingClock.Now()); err != nil {
+			return nil, err
+		}
+	}
+	handler := web.NewServer(web.Deps{
+		Accounts: accounts, SessionSecret: sessionSecret, SessionMaxAge: 12 * time.Hour, Log: cfg.Logger,
+		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Sandbox: provider, Ping: store.Ping, Wall: cfg.Wall,
+			WebhookSecrets: [][]byte{[]byte(webhookSecret)}},
+	})
+	return &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg}, nil
+}
+
+// secret returns the configured value, or one generated once and kept in
+// the database so sessions survive restarts.
+func secret(ctx context.Context, store *db.Store, configured, key string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	return store.SettingOrInit(ctx, key, func() string {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b)
+	})
+}
+
+// WebhookSecret returns the sandbox webhook secret in force.
+func (a *App) WebhookSecret(ctx context.Context) (string, error) {
+	return secret(ctx, a.Store, a.Config.WebhookSecret, "sandbox_webhook_secret")
+}
+
+// Start runs background work: events the sandbox recorded but never
+// delivered (say, the server stopped mid-payment) are sent again.
+func (a *App) Start(ctx context.Context) {
+	go a.Sandbox.RedeliverPending(ctx)
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.Store.Close() }
+
+// ErrUsage marks bad command-line input.
+var ErrUsage = errors.New("usage")

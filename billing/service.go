@@ -1,0 +1,361 @@
+package billing
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+)
+
+// Service applies the billing rules. Handlers and the API call it; it knows
+// nothing of HTTP or SQL.
+type Service struct {
+	store       Store
+	provider    Provider
+	clock       Clock
+	providerID  string
+	checkoutTTL time.Duration
+	returnURL   func(sessionID string) string
+	log         *slog.Logger
+}
+
+// Options configures a Service.
+type Options struct {
+	ProviderName string                        // recorded with provider events, e.g. "sandbox"
+	CheckoutTTL  time.Duration                 // how long a checkout session stays payable
+	ReturnURL    func(sessionID string) string // where the provider sends the browser back
+	Logger       *slog.Logger
+}
+
+// NewService wires the billing rules to their store, provider and clock.
+func NewService(store Store, provider Provider, clock Clock, opts Options) *Service {
+	if opts.CheckoutTTL == 0 {
+		opts.CheckoutTTL = 30 * time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Service{store: store, provider: provider, clock: clock, providerID: opts.ProviderName,
+		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, log: opts.Logger}
+}
+
+// Now is billing time.
+func (s *Service) Now() time.Time { return s.clock.Now() }
+
+// Plans lists the plans customers can choose, cheapest product first.
+func (s *Service) Plans(ctx context.Context) ([]Plan, error) {
+	all, err := s.store.Plans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	active := all[:0]
+	for _, p := range all {
+		if p.Active {
+			active = append(active, p)
+		}
+	}
+	return active, nil
+}
+
+// Plan returns one plan, active or not (history and checkouts name old plans too).
+func (s *Service) Plan(ctx context.Context, id string) (Plan, error) { return s.store.Plan(ctx, id) }
+
+// Subscription returns the customer's current subscription.
+func (s *Service) Subscription(ctx context.Context, userID int64) (Subscription, error) {
+	return s.store.Subscription(ctx, userID)
+}
+
+// Invoices lists the customer's invoices, newest first.
+func (s *Service) Invoices(ctx context.Context, userID int64) ([]Invoice, error) {
+	return s.store.Invoices(ctx, userID)
+}
+
+// ChangePreview is what a plan change will do, shown before the customer confirms.
+type ChangePreview struct {
+	Current      Subscription
+	To           Plan
+	Timing       Timing
+	EffectiveAt  time.Time
+	AmountDue    Money
+	NewPeriodEnd time.Time // zero when the new plan does not renew
+}
+
+var planIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+
+// PreviewChange checks a requested change and prices it without changing anything.
+func (s *Service) PreviewChange(ctx context.Context, userID int64, planID string, timing string) (ChangePreview, error) {
+	return s.preview(ctx, s.store, userID, planID, timing)
+}
+
+func (s *Service) preview(ctx context.Context, r Reader, userID int64, planID, timing string) (ChangePreview, error) {
+	if !planIDPattern.MatchString(planID) {
+		return ChangePreview{}, Invalid("plan", "Choose a plan from the list; %q is not a plan id.", truncate(planID, 40))
+	}
+	to, err := r.Plan(ctx, planID)
+	if errors.Is(err, ErrNotFound) {
+		return ChangePreview{}, Invalid("plan", "There is no plan called %q.", planID)
+	}
+	if err != nil {
+		return ChangePreview{}, err
+	}
+	if !to.Active {
+		return ChangePreview{}, Invalid("plan", "%s is no longer offered. Choose another plan.", to.Name())
+	}
+	sub, err := r.Subscription(ctx, userID)
+	if err != nil {
+		return ChangePreview{}, err
+	}
+	if sub.Plan.ID == to.ID {
+		return ChangePreview{}, Invalid("plan", "You are already on %s. Choose a different plan.", to.Name())
+	}
+	switch Timing(timing) {
+	case "", Now:
+	case AtPeriodEnd:
+		return ChangePreview{}, Invalid("timing", "This change can only take effect now.")
+	default:
+		return ChangePreview{}, Invalid("timing", "Timing must be \"now\" or \"period_end\".")
+	}
+	now := s.clock.Now()
+	p := ChangePreview{Current: sub, To: to, Timing: Now, EffectiveAt: now, AmountDue: to.Price}
+	if !to.Free() {
+		p.NewPeriodEnd = PeriodEnd(now, to.Interval, 1)
+	}
+	return p, nil
+}
+
+// ChangeResult is the outcome of a change request: either applied at once
+// (nothing was due) or waiting for payment at Checkout.PaymentURL.
+type ChangeResult struct {
+	Preview  ChangePreview
+	Applied  bool
+	Checkout *CheckoutSession
+}
+
+// RequestChange starts a plan change. When money is due it opens (or reuses)
+// one checkout session; the change itself waits for the provider's webhook.
+func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer, planID, timing string) (ChangeResult, error) {
+	var res ChangeResult
+	var staleRefs []string
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		p, err := s.preview(ctx, tx, cust.ID, planID, timing)
+		if err != nil {
+			return err
+		}
+		res.Preview = p
+		if p.AmountDue.IsZero() {
+			res.Applied = true
+			return s.applyChange(ctx, tx, actor, cust, p.Current, p.To, "plan.changed")
+		}
+		cs, stale, err := s.openCheckout(ctx, tx, cust, p)
+		res.Checkout, staleRefs = &cs, stale
+		return err
+	})
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	s.expireAtProvider(ctx, staleRefs)
+	if res.Checkout != nil && res.Checkout.PaymentURL == "" {
+		cs, err := s.attachProvider(ctx, cust, *res.Checkout, res.Preview)
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		res.Checkout = &cs
+	}
+	return res, nil
+}
+
+// openCheckout returns the open session for exactly this change, or creates
+// one after expiring sessions opened for other changes.
+func (s *Service) openCheckout(ctx context.Context, tx Tx, cust Customer, p ChangePreview) (CheckoutSession, []string, error) {
+	now := s.clock.Now()
+	open, err := tx.OpenCheckoutSessions(ctx, cust.ID)
+	if err != nil {
+		return CheckoutSession{}, nil, err
+	}
+	var stale []string
+	for _, cs := range open {
+		same := cs.PlanID == p.To.ID && cs.FromPlanID == p.Current.Plan.ID && cs.Timing == p.Timing && cs.Amount == p.AmountDue
+		if same && !cs.ExpiredAt(now) {
+			return cs, stale, nil
+		}
+		cs.Status = CheckoutExpired
+		if err := tx.UpdateCheckoutSession(ctx, cs); err != nil {
+			return CheckoutSession{}, nil, err
+		}
+		if cs.ProviderRef != "" {
+			stale = append(stale, cs.ProviderRef)
+		}
+	}
+	cs := CheckoutSession{
+		ID: newID("cs_"), UserID: cust.ID, FromPlanID: p.Current.Plan.ID, PlanID: p.To.ID, Timing: p.Timing,
+		Amount: p.AmountDue, Status: CheckoutOpen, CreatedAt: now, ExpiresAt: now.Add(s.checkoutTTL),
+	}
+	return cs, stale, tx.CreateCheckoutSession(ctx, cs)
+}
+
+// attachProvider asks the provider for a payment page, outside any
+// transaction, and records it. A provider failure fails the session so that
+// nothing is left open that nobody can pay.
+func (s *Service) attachProvider(ctx context.Context, cust Customer, cs CheckoutSession, p ChangePreview) (CheckoutSession, error) {
+	pc, perr := s.provider.CreateCheckout(ctx, CheckoutRequest{
+		SessionID: cs.ID, Amount: cs.Amount, Email: cust.Email, ExpiresAt: cs.ExpiresAt,
+		Description: fmt.Sprintf("%s, from %s", p.To.Name(), p.EffectiveAt.Format("2 January 2006")),
+		ReturnURL:   s.returnURL(cs.ID),
+	})
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		cur, err := tx.CheckoutSession(ctx, cs.ID)
+		if err != nil {
+			return err
+		}
+		if cur.PaymentURL != "" { // a concurrent request attached it first
+			cs = cur
+			return nil
+		}
+		if perr != nil {
+			cur.Status = CheckoutFailed
+		} else {
+			cur.ProviderRef, cur.PaymentURL = pc.Ref, pc.PaymentURL
+		}
+		cs = cur
+		return tx.UpdateCheckoutSession(ctx, cur)
+	})
+	if err != nil {
+		return CheckoutSession{}, err
+	}
+	if cs.PaymentURL == "" && perr != nil {
+		return CheckoutSession{}, &ProviderError{Err: perr}
+	}
+	return cs, nil
+}
+
+func (s *Service) expireAtProvider(ctx context.Context, refs []string) {
+	for _, ref := range refs {
+		if err := s.provider.ExpireCheckout(ctx, ref); err != nil {
+			// The session is already expired on our side, so a late payment
+			// for it cannot apply; the provider will expire it on its own.
+			s.log.Warn("expire checkout at provider", "ref", ref, "err", err)
+		}
+	}
+}
+
+// CheckoutForCustomer returns one of the customer's checkout sessions; another
+// customer's id is not found.
+func (s *Service) CheckoutForCustomer(ctx context.Context, userID int64, id string) (CheckoutSession, error) {
+	cs, err := s.store.CheckoutSession(ctx, id)
+	if err != nil {
+		return CheckoutSession{}, err
+	}
+	if cs.UserID != userID {
+		return CheckoutSession{}, ErrNotFound
+	}
+	if cs.ExpiredAt(s.clock.Now()) {
+		cs.Status = CheckoutExpired // shown as expired; the row is left to the writer paths
+	}
+	return cs, nil
+}
+
+// ApplyPaymentEvent applies a verified provider event exactly once: the
+// event id, the plan change and the invoice are written in one transaction.
+func (s *Service) ApplyPaymentEvent(ctx context.Context, ev PaymentEvent) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		now := s.clock.Now()
+		fresh, err := tx.RecordProviderEvent(ctx, s.providerID, ev.EventID, now)
+		if err != nil || !fresh {
+			return err
+		}
+		cs, err := tx.CheckoutSessionByRef(ctx, ev.ProviderRef)
+		if errors.Is(err, ErrNotFound) {
+			s.log.Warn("payment event for unknown checkout", "ref", ev.ProviderRef, "event", ev.EventID)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if cs.Status != CheckoutOpen {
+			s.log.Warn("payment event for closed checkout", "checkout", cs.ID, "status", cs.Status, "outcome", ev.Outcome)
+			return nil
+		}
+		if ev.Outcome != PaymentSucceeded {
+			cs.Status = CheckoutFailed
+			return tx.UpdateCheckoutSession(ctx, cs)
+		}
+		if ev.Amount != cs.Amount {
+			s.log.Error("paid amount differs from amount due", "checkout", cs.ID, "paid", ev.Amount, "due", cs.Amount)
+			cs.Status = CheckoutFailed
+			return tx.UpdateCheckoutSession(ctx, cs)
+		}
+		return s.completeCheckout(ctx, tx, cs, now)
+	})
+}
+
+func (s *Service) completeCheckout(ctx context.Context, tx Tx, cs CheckoutSession, now time.Time) error {
+	to, err := tx.Plan(ctx, cs.PlanID)
+	if err != nil {
+		return err
+	}
+	sub, err := tx.Subscription(ctx, cs.UserID)
+	if err != nil {
+		return err
+	}
+	cs.Status, cs.CompletedAt = CheckoutCompleted, now
+	if err := tx.UpdateCheckoutSession(ctx, cs); err != nil {
+		return err
+	}
+	cust := Customer{ID: cs.UserID}
+	if err := s.applyChange(ctx, tx, Actor{Email: "payment provider"}, cust, sub, to, "plan.changed"); err != nil {
+		return err
+	}
+	changed, err := tx.Subscription(ctx, cs.UserID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.CreateInvoice(ctx, Invoice{
+		UserID: cs.UserID, Description: to.Name() + " subscription", Amount: cs.Amount, Status: InvoicePaid,
+		PeriodStart: changed.PeriodStart, PeriodEnd: changed.PeriodEnd, CheckoutID: cs.ID, CreatedAt: now,
+	})
+	return err
+}
+
+// applyChange moves the subscription to plan `to` now, starting a new period.
+func (s *Service) applyChange(ctx context.Context, tx Tx, actor Actor, cust Customer, sub Subscription, to Plan, action string) error {
+	now := s.clock.Now()
+	before := describe(sub)
+	sub.Plan, sub.Status = to, Active
+	sub.Anchor, sub.PeriodStart, sub.PeriodEnd = now, now, time.Time{}
+	if !to.Free() {
+		sub.PeriodEnd = PeriodEnd(now, to.Interval, 1)
+	}
+	sub.CancelAtPeriodEnd, sub.CancelReason, sub.CancelComment, sub.CanceledAt = false, "", "", time.Time{}
+	sub.PaymentFailedAt = time.Time{}
+	sub.UpdatedAt = now
+	if err := tx.UpdateSubscription(ctx, sub); err != nil {
+		return err
+	}
+	return tx.AddAudit(ctx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: action, Before: before, After: describe(sub)})
+}
+
+func describe(s Subscription) string {
+	d := fmt.Sprintf("%s (%s), %s", s.Plan.Name(), s.Plan.ID, s.Status.Label())
+	if s.Renews() {
+		d += fmt.Sprintf(", period %s to %s", s.PeriodStart.Format(time.DateOnly), s.PeriodEnd.Format(time.DateOnly))
+	}
+	return d
+}
+
+func newID(prefix string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return prefix + hex.EncodeToString(b)
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

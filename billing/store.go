@@ -1,0 +1,69 @@
+package billing
+
+import (
+	"context"
+	"time"
+)
+
+// Clock tells billing what time it is. Every time rule reads it, so tests and
+// the sandbox test clock can move billing time.
+type Clock interface {
+	Now() time.Time
+}
+
+// Reader is the read side of the store, usable inside and outside a transaction.
+type Reader interface {
+	Plans(ctx context.Context) ([]Plan, error)
+	Plan(ctx context.Context, id string) (Plan, error)
+	Subscription(ctx context.Context, userID int64) (Subscription, error)
+	Invoices(ctx context.Context, userID int64) ([]Invoice, error)
+	CheckoutSession(ctx context.Context, id string) (CheckoutSession, error)
+	CheckoutSessionByRef(ctx context.Context, ref string) (CheckoutSession, error)
+	OpenCheckoutSessions(ctx context.Context, userID int64) ([]CheckoutSession, error)
+}
+
+// Tx is one short write transaction. Nothing inside it calls the network.
+type Tx interface {
+	Reader
+	UpdateSubscription(ctx context.Context, s Subscription) error
+	CreateCheckoutSession(ctx context.Context, c CheckoutSession) error
+	UpdateCheckoutSession(ctx context.Context, c CheckoutSession) error
+	CreateInvoice(ctx context.Context, inv Invoice) (int64, error)
+	// RecordProviderEvent stores an event id once; it reports false when the
+	// id was seen before, so a replayed webhook changes nothing.
+	RecordProviderEvent(ctx context.Context, provider, eventID string, at time.Time) (bool, error)
+	AddAudit(ctx context.Context, e AuditEntry) error
+}
+
+// Store is the persistence billing needs.
+type Store interface {
+	Reader
+	// InTx runs fn in one IMMEDIATE transaction and commits if fn returns nil.
+	InTx(ctx context.Context, fn func(Tx) error) error
+}
+
+// Actor is who asked for a change, for the audit log.
+type Actor struct {
+	UserID    int64 // 0 for the system (worker, provider)
+	Email     string
+	RequestID string
+	IP        string
+}
+
+// Customer is the person whose subscription changes.
+type Customer struct {
+	ID    int64
+	Email string
+}
+
+// AuditEntry is one recorded state change.
+type AuditEntry struct {
+	At           time.Time
+	Actor        Actor
+	Subject      Customer
+	Impersonated bool
+	Action       string
+	Reason       string
+	Before       string
+	After        string
+}

@@ -1,0 +1,110 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/billingportal/portal/account"
+)
+
+// AccountStore implements account.Store on the same database; it is a
+// separate type because account and billing both name a NotFound error.
+type AccountStore struct{ s *Store }
+
+// Accounts returns the account store.
+func (s *Store) Accounts() AccountStore { return AccountStore{s: s} }
+
+const userColumns = `id, email, name, role, password_hash, disabled, created_at`
+
+func scanUser(row scanner) (account.User, error) {
+	var u account.User
+	var created int64
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, account.ErrNotFound
+	}
+	u.CreatedAt = time.Unix(created, 0).UTC()
+	return u, err
+}
+
+// UserByEmail finds a user by email, ignoring case.
+func (a AccountStore) UserByEmail(ctx context.Context, email string) (account.User, error) {
+	return scanUser(a.s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+}
+
+// UserByID finds a user by id.
+func (a AccountStore) UserByID(ctx context.Context, id int64) (account.User, error) {
+	return scanUser(a.s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+}
+
+// CreateUser inserts a user and, for a customer, their subscription on the
+// default plan, in one transaction.
+func (a AccountStore) CreateUser(ctx context.Context, u account.User) (int64, error) {
+	var id int64
+	err := a.s.inTx(ctx, func(q queries) error {
+		res, err := q.q.ExecContext(ctx, `INSERT INTO users (email, name, role, password_hash, disabled, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.Email, u.Name, u.Role, u.PasswordHash, boolInt(u.Disabled), u.CreatedAt.Unix(), u.CreatedAt.Unix())
+		if err != nil {
+			if strings.Contains(err.Error(), "UNIQUE") {
+				return account.ErrEmailTaken
+			}
+			return fmt.Errorf("db: create user: %w", err)
+		}
+		if id, err = res.LastInsertId(); err != nil || u.Role != account.Customer {
+			return err
+		}
+		return q.createDefaultSubscription(ctx, id, u.CreatedAt)
+	})
+	return id, err
+}
+
+func (q queries) createDefaultSubscription(ctx context.Context, userID int64, at time.Time) error {
+	res, err := q.q.ExecContext(ctx, `INSERT INTO subscriptions (user_id, plan_id, status, anchor, period_start, created_at, updated_at)
+		SELECT ?, id, 'active', ?, ?, ?, ? FROM plans WHERE is_default = 1`, userID, at.Unix(), at.Unix(), at.Unix(), at.Unix())
+	if err != nil {
+		return fmt.Errorf("db: default subscription: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errors.New("db: no default plan in the catalogue; cannot create a customer")
+	}
+	return nil
+}
+
+// CreateSession stores a new session.
+func (a AccountStore) CreateSession(ctx context.Context, s account.Session) error {
+	_, err := a.s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`, s.TokenHash, s.UserID, s.CreatedAt.Unix(), s.LastSeenAt.Unix(), s.ExpiresAt.Unix())
+	if err != nil {
+		return fmt.Errorf("db: create session: %w", err)
+	}
+	return nil
+}
+
+// Session finds a session by its token hash.
+func (a AccountStore) Session(ctx context.Context, hash []byte) (account.Session, error) {
+	var s account.Session
+	var created, seen, expires int64
+	err := a.s.db.QueryRowContext(ctx, `SELECT token_hash, user_id, created_at, last_seen_at, expires_at FROM sessions
+		WHERE token_hash = ?`, hash).Scan(&s.TokenHash, &s.UserID, &created, &seen, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, account.ErrNotFound
+	}
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = time.Unix(created, 0).UTC(), time.Unix(seen, 0).UTC(), time.Unix(expires, 0).UTC()
+	return s, err
+}
+
+// TouchSession records activity on a session.
+func (a AccountStore) TouchSession(ctx context.Context, hash []byte, at time.Time) error {
+	_, err := a.s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, at.Unix(), hash)
+	return err
+}
+
+// DeleteSession ends a session.
+func (a AccountStore) DeleteSession(ctx context.Context, hash []byte) error {
+	_, err := a.s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
+	return err
+}

@@ -1,0 +1,251 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/billingportal/portal/billing"
+)
+
+// InTx implements billing.Store.
+func (s *Store) InTx(ctx context.Context, fn func(billing.Tx) error) error {
+	return s.inTx(ctx, func(q queries) error { return fn(q) })
+}
+
+const planColumns = `p.id, p.interval, p.amount, p.currency, p.is_default, p.active,
+	r.id, r.name, r.description, r.features, r.max_apps, r.watermark, r.rank`
+
+const planJoin = `plans p JOIN products r ON r.id = p.product_id`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanPlan(row scanner, extra ...any) (billing.Plan, error) {
+	var p billing.Plan
+	var features string
+	dest := append([]any{&p.ID, &p.Interval, &p.Price.Amount, &p.Price.Currency, &p.IsDefault, &p.Active,
+		&p.Product.ID, &p.Product.Name, &p.Product.Description, &features, &p.Product.MaxApps, &p.Product.Watermark, &p.Product.Rank}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return billing.Plan{}, err
+	}
+	if err := json.Unmarshal([]byte(features), &p.Product.Features); err != nil {
+		return billing.Plan{}, fmt.Errorf("db: plan %s features: %w", p.ID, err)
+	}
+	return p, nil
+}
+
+// Plans returns every plan, cheapest product first, monthly before annual.
+func (q queries) Plans(ctx context.Context) ([]billing.Plan, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+planColumns+` FROM `+planJoin+` ORDER BY r.rank, p.interval = 'year', p.amount`)
+	if err != nil {
+		return nil, fmt.Errorf("db: plans: %w", err)
+	}
+	defer rows.Close()
+	var out []billing.Plan
+	for rows.Next() {
+		p, err := scanPlan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: plans: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Plan returns one plan by id.
+func (q queries) Plan(ctx context.Context, id string) (billing.Plan, error) {
+	p, err := scanPlan(q.q.QueryRowContext(ctx, `SELECT `+planColumns+` FROM `+planJoin+` WHERE p.id = ?`, id))
+	return p, notFound(err, "plan "+id)
+}
+
+const subscriptionColumns = `s.id, s.user_id, s.status, s.anchor, s.period_start, s.period_end,
+	s.cancel_at_period_end, s.cancel_reason, s.cancel_comment, s.canceled_at, s.payment_failed_at, s.updated_at`
+
+// Subscription returns the user's current subscription with its plan.
+func (q queries) Subscription(ctx context.Context, userID int64) (billing.Subscription, error) {
+	var s billing.Subscription
+	var anchor, start int64
+	var end, canceled, failed sql.NullInt64
+	var updated int64
+	plan, err := scanPlan(q.q.QueryRowContext(ctx, `SELECT `+planColumns+`, `+subscriptionColumns+`
+		FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN products r ON r.id = p.product_id WHERE s.user_id = ?`, userID),
+		&s.ID, &s.UserID, &s.Status, &anchor, &start, &end, &s.CancelAtPeriodEnd, &s.CancelReason, &s.CancelComment,
+		&canceled, &failed, &updated)
+	if err != nil {
+		return billing.Subscription{}, notFound(err, fmt.Sprintf("subscription of user %d", userID))
+	}
+	s.Plan = plan
+	s.Anchor, s.PeriodStart = time.Unix(anchor, 0).UTC(), time.Unix(start, 0).UTC()
+	s.PeriodEnd, s.CanceledAt, s.PaymentFailedAt = fromUnix(end), fromUnix(canceled), fromUnix(failed)
+	s.UpdatedAt = time.Unix(updated, 0).UTC()
+	return s, nil
+}
+
+// UpdateSubscription writes every mutable field of the subscription.
+func (q queries) UpdateSubscription(ctx context.Context, s billing.Subscription) error {
+	_, err := q.q.ExecContext(ctx, `UPDATE subscriptions SET plan_id = ?, status = ?, anchor = ?, period_start = ?,
+		period_end = ?, cancel_at_period_end = ?, cancel_reason = ?, cancel_comment = ?, canceled_at = ?,
+		payment_failed_at = ?, updated_at = ? WHERE id = ?`,
+		s.Plan.ID, s.Status, s.Anchor.Unix(), s.PeriodStart.Unix(), unix(s.PeriodEnd), boolInt(s.CancelAtPeriodEnd),
+		s.CancelReason, s.CancelComment, unix(s.CanceledAt), unix(s.PaymentFailedAt), s.UpdatedAt.Unix(), s.ID)
+	if err != nil {
+		return fmt.Errorf("db: update subscription %d: %w", s.ID, err)
+	}
+	return nil
+}
+
+// Invoices returns the user's invoices, newest first.
+func (q queries) Invoices(ctx context.Context, userID int64) ([]billing.Invoice, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT id, user_id, description, amount, currency, status, period_start,
+		period_end, COALESCE(checkout_session_id, ''), created_at FROM invoices WHERE user_id = ? ORDER BY created_at DESC, id DESC`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("db: invoices: %w", err)
+	}
+	defer rows.Close()
+	var out []billing.Invoice
+	for rows.Next() {
+		var inv billing.Invoice
+		var ps, pe sql.NullInt64
+		var created int64
+		if err := rows.Scan(&inv.ID, &inv.UserID, &inv.Description, &inv.Amount.Amount, &inv.Amount.Currency, &inv.Status,
+			&ps, &pe, &inv.CheckoutID, &created); err != nil {
+			return nil, fmt.Errorf("db: invoices: %w", err)
+		}
+		inv.PeriodStart, inv.PeriodEnd, inv.CreatedAt = fromUnix(ps), fromUnix(pe), time.Unix(created, 0).UTC()
+		out = append(out, inv)
+	}
+	return out, rows.Err()
+}
+
+// CreateInvoice stores an invoice and returns its id.
+func (q queries) CreateInvoice(ctx context.Context, inv billing.Invoice) (int64, error) {
+	var checkout any
+	if inv.CheckoutID != "" {
+		checkout = inv.CheckoutID
+	}
+	res, err := q.q.ExecContext(ctx, `INSERT INTO invoices (user_id, description, amount, currency, status, period_start,
+		period_end, checkout_session_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		inv.UserID, inv.Description, inv.Amount.Amount, inv.Amount.Currency, inv.Status, unix(inv.PeriodStart),
+		unix(inv.PeriodEnd), checkout, inv.CreatedAt.Unix())
+	if err != nil {
+		return 0, fmt.Errorf("db: create invoice: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+const checkoutColumns = `id, user_id, from_plan_id, plan_id, timing, amount, currency, status, payment_url,
+	COALESCE(provider_ref, ''), created_at, expires_at, completed_at`
+
+func scanCheckout(row scanner) (billing.CheckoutSession, error) {
+	var c billing.CheckoutSession
+	var created, expires int64
+	var completed sql.NullInt64
+	err := row.Scan(&c.ID, &c.UserID, &c.FromPlanID, &c.PlanID, &c.Timing, &c.Amount.Amount, &c.Amount.Currency,
+		&c.Status, &c.PaymentURL, &c.ProviderRef, &created, &expires, &completed)
+	c.CreatedAt, c.ExpiresAt, c.CompletedAt = time.Unix(created, 0).UTC(), time.Unix(expires, 0).UTC(), fromUnix(completed)
+	return c, err
+}
+
+// CheckoutSession returns a checkout session by the portal's id.
+func (q queries) CheckoutSession(ctx context.Context, id string) (billing.CheckoutSession, error) {
+	c, err := scanCheckout(q.q.QueryRowContext(ctx, `SELECT `+checkoutColumns+` FROM checkout_sessions WHERE id = ?`, id))
+	return c, notFound(err, "checkout session "+id)
+}
+
+// CheckoutSessionByRef returns a checkout session by the provider's reference.
+func (q queries) CheckoutSessionByRef(ctx context.Context, ref string) (billing.CheckoutSession, error) {
+	c, err := scanCheckout(q.q.QueryRowContext(ctx, `SELECT `+checkoutColumns+` FROM checkout_sessions WHERE provider_ref = ?`, ref))
+	return c, notFound(err, "checkout session with provider ref "+ref)
+}
+
+// OpenCheckoutSessions returns the user's open checkout sessions.
+func (q queries) OpenCheckoutSessions(ctx context.Context, userID int64) ([]billing.CheckoutSession, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+checkoutColumns+` FROM checkout_sessions WHERE user_id = ? AND status = 'open' ORDER BY created_at`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("db: open checkout sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []billing.CheckoutSession
+	for rows.Next() {
+		c, err := scanCheckout(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: open checkout sessions: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CreateCheckoutSession stores a new checkout session.
+func (q queries) CreateCheckoutSession(ctx context.Context, c billing.CheckoutSession) error {
+	_, err := q.q.ExecContext(ctx, `INSERT INTO checkout_sessions (id, user_id, from_plan_id, plan_id, timing, amount,
+		currency, status, payment_url, provider_ref, created_at, expires_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.UserID, c.FromPlanID, c.PlanID, c.Timing, c.Amount.Amount, c.Amount.Currency, c.Status, c.PaymentURL,
+		nullString(c.ProviderRef), c.CreatedAt.Unix(), c.ExpiresAt.Unix(), unix(c.CompletedAt))
+	if err != nil {
+		return fmt.Errorf("db: create checkout session: %w", err)
+	}
+	return nil
+}
+
+// UpdateCheckoutSession writes a checkout session's status and provider details.
+func (q queries) UpdateCheckoutSession(ctx context.Context, c billing.CheckoutSession) error {
+	_, err := q.q.ExecContext(ctx, `UPDATE checkout_sessions SET status = ?, payment_url = ?, provider_ref = ?,
+		completed_at = ? WHERE id = ?`, c.Status, c.PaymentURL, nullString(c.ProviderRef), unix(c.CompletedAt), c.ID)
+	if err != nil {
+		return fmt.Errorf("db: update checkout session %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// RecordProviderEvent stores an event id under a unique key.
+func (q queries) RecordProviderEvent(ctx context.Context, provider, eventID string, at time.Time) (bool, error) {
+	res, err := q.q.ExecContext(ctx, `INSERT INTO provider_events (provider, event_id, received_at) VALUES (?, ?, ?)
+		ON CONFLICT DO NOTHING`, provider, eventID, at.Unix())
+	if err != nil {
+		return false, fmt.Errorf("db: record provider event: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// AddAudit appends to the audit log; emails are looked up when not given.
+func (q queries) AddAudit(ctx context.Context, e billing.AuditEntry) error {
+	_, err := q.q.ExecContext(ctx, `INSERT INTO audit_log (at, actor_id, actor_email, subject_id, subject_email,
+		impersonated, action, reason, before, after, request_id, ip)
+		VALUES (?, ?, ?, ?, COALESCE(NULLIF(?, ''), (SELECT email FROM users WHERE id = ?), ''), ?, ?, ?, ?, ?, ?, ?)`,
+		e.At.Unix(), nullID(e.Actor.UserID), e.Actor.Email, nullID(e.Subject.ID), e.Subject.Email, e.Subject.ID,
+		boolInt(e.Impersonated), e.Action, e.Reason, e.Before, e.After, e.Actor.RequestID, e.Actor.IP)
+	if err != nil {
+		return fmt.Errorf("db: audit: %w", err)
+	}
+	return nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// notFound turns sql.ErrNoRows into billing.ErrNotFound with context.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("db: %s: %w", what, billing.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("db: %s: %w", what, err)
+	}
+	return nil
+}

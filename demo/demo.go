@@ -1,0 +1,137 @@
+// Package demo holds the demo catalogue and accounts of ARCHITECTURE.md, so
+// that `go run . -demo` shows every state a subscription can be in.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/billingportal/portal/account"
+	"github.com/billingportal/portal/billing"
+)
+
+// Password is every demo account's password.
+const Password = "demodemo"
+
+func usd(cents int64) billing.Money { return billing.Money{Amount: cents, Currency: "USD"} }
+
+// Catalogue is the demo catalogue: a free plan and three paid products, each
+// monthly and annual.
+func Catalogue() []billing.Plan {
+	free := billing.Product{ID: 1, Rank: 0, Name: "Free", MaxApps: 1, Watermark: true,
+		Description: "Everything you need to try the product.",
+		Features:    []string{"1 app", "Community support", "\"Made with\" watermark"}}
+	starter := billing.Product{ID: 2, Rank: 1, Name: "Starter", MaxApps: 3,
+		Description: "For individuals shipping their first apps.",
+		Features:    []string{"3 apps", "No watermark", "Email support"}}
+	pro := billing.Product{ID: 3, Rank: 2, Name: "Pro", MaxApps: 10,
+		Description: "For growing teams that need more room.",
+		Features:    []string{"10 apps", "No watermark", "Priority email support", "Custom domains"}}
+	business := billing.Product{ID: 4, Rank: 3, Name: "Business", MaxApps: 0,
+		Description: "For companies running apps at scale.",
+		Features:    []string{"Unlimited apps", "No watermark", "Phone and chat support", "Custom domains", "SSO and audit export"}}
+	plan := func(id string, p billing.Product, i billing.Interval, cents int64) billing.Plan {
+		return billing.Plan{ID: id, Product: p, Interval: i, Price: usd(cents), Active: true}
+	}
+	f := plan("free", free, billing.Month, 0)
+	f.IsDefault = true
+	return []billing.Plan{f,
+		plan("starter-monthly", starter, billing.Month, 900), plan("starter-annual", starter, billing.Year, 9000),
+		plan("pro-monthly", pro, billing.Month, 2900), plan("pro-annual", pro, billing.Year, 29000),
+		plan("business-monthly", business, billing.Month, 9900), plan("business-annual", business, billing.Year, 99000),
+	}
+}
+
+// Accounts is what Seed needs from the account service.
+type Accounts interface {
+	CreateUser(ctx context.Context, email, name, password string, role account.Role) (account.User, error)
+}
+
+// person is one demo account and the state its subscription is put in.
+type person struct {
+	email, name string
+	role        account.Role
+	setup       func(now time.Time, sub *billing.Subscription, plans map[string]billing.Plan) []billing.Invoice
+}
+
+// Seed creates the demo accounts that do not exist yet; running it again
+// changes nothing.
+func Seed(ctx context.Context, accounts Accounts, store billing.Store, now time.Time) error {
+	plans := map[string]billing.Plan{}
+	for _, p := range Catalogue() {
+		plans[p.ID] = p
+	}
+	for _, p := range people() {
+		u, err := accounts.CreateUser(ctx, p.email, p.name, Password, p.role)
+		if errors.Is(err, account.ErrEmailTaken) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("demo: %s: %w", p.email, err)
+		}
+		if p.setup == nil {
+			continue
+		}
+		err = store.InTx(ctx, func(tx billing.Tx) error {
+			sub, err := tx.Subscription(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			for _, inv := range p.setup(now, &sub, plans) {
+				inv.UserID = u.ID
+				if _, err := tx.CreateInvoice(ctx, inv); err != nil {
+					return err
+				}
+			}
+			sub.UpdatedAt = now
+			return tx.UpdateSubscription(ctx, sub)
+		})
+		if err != nil {
+			return fmt.Errorf("demo: %s subscription: %w", p.email, err)
+		}
+	}
+	return nil
+}
+
+// onPlan puts sub on plan with a cycle that began at anchor and is now in
+// its period number n (0 for the first), returning the paid invoices so far.
+func onPlan(sub *billing.Subscription, plan billing.Plan, anchor time.Time, n int) []billing.Invoice {
+	sub.Plan, sub.Status, sub.Anchor = plan, billing.Active, anchor
+	sub.PeriodStart, sub.PeriodEnd = billing.PeriodEnd(anchor, plan.Interval, n), billing.PeriodEnd(anchor, plan.Interval, n+1)
+	var invs []billing.Invoice
+	for i := 0; i <= n; i++ {
+		start := billing.PeriodEnd(anchor, plan.Interval, i)
+		invs = append(invs, billing.Invoice{Description: plan.Name() + " subscription", Amount: plan.Price,
+			Status: billing.InvoicePaid, PeriodStart: start, PeriodEnd: billing.PeriodEnd(anchor, plan.Interval, i+1), CreatedAt: start})
+	}
+	return invs
+}
+
+func people() []person {
+	return []person{
+		{email: "alice@example.com", name: "Alice Anders", role: account.Customer},
+		{email: "bob@example.com", name: "Bob Brown", role: account.Customer,
+			setup: func(now time.Time, sub *billing.Subscription, plans map[string]billing.Plan) []billing.Invoice {
+				return onPlan(sub, plans["pro-monthly"], now.AddDate(0, 0, -40), 1)
+			}},
+		{email: "carol@example.com", name: "Carol Chen", role: account.Customer,
+			// Renewed two days ago and the card was declined: overdue, plan still usable.
+			setup: func(now time.Time, sub *billing.Subscription, plans map[string]billing.Plan) []billing.Invoice {
+				invs := onPlan(sub, plans["starter-annual"], now.AddDate(-1, 0, -2), 1)
+				last := &invs[len(invs)-1]
+				last.Status = billing.InvoiceFailed
+				sub.Status, sub.PaymentFailedAt = billing.Overdue, last.PeriodStart
+				return invs
+			}},
+		{email: "dave@example.com", name: "Dave Diaz", role: account.Customer,
+			setup: func(now time.Time, sub *billing.Subscription, plans map[string]billing.Plan) []billing.Invoice {
+				invs := onPlan(sub, plans["pro-annual"], now.AddDate(0, 0, -200), 0)
+				sub.CancelAtPeriodEnd, sub.CancelReason, sub.CanceledAt = true, "too_expensive", now.AddDate(0, 0, -3)
+				sub.CancelComment = "Budget cuts this year."
+				return invs
+			}},
+		{email: "manager@example.com", name: "Morgan Manager", role: account.Manager},
+	}
+}

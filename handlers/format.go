@@ -1,0 +1,51 @@
+package handlers
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/billingportal/portal/billing"
+)
+
+// Dates are shown in UTC, the zone they are stored in, written out so no
+// reader confuses day and month.
+func day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2 January 2006")
+}
+
+func priceSuffix(p billing.Plan) string {
+	if p.Free() {
+		return "forever"
+	}
+	return "/ " + string(p.Interval)
+}
+
+func planPrice(p billing.Plan) string {
+	if p.Free() {
+		return p.Price.String() + " forever"
+	}
+	return fmt.Sprintf("%s / %s", p.Price, p.Interval)
+}
+
+func limits(p billing.Product) []limitRow {
+	apps := "Unlimited"
+	if p.MaxApps > 0 {
+		apps = fmt.Sprint(p.MaxApps)
+	}
+	watermark := "Removed"
+	if p.Watermark {
+		watermark = "Shown on your apps"
+	}
+	return []limitRow{{"Apps", apps}, {"Watermark", watermark}}
+}
+
+type limitRow struct{ name, value string }
+
+var cancelReasons = map[string]string{
+	"too_expensive": "Too expensive", "missing_features": "Missing features", "switched_service": "Switched to another service",
+	"unused": "Not using it enough", "customer_service": "Customer service", "too_complex": "Too complex",
+	"low_quality": "Quality was too low", "other": "Other reason",
+}

@@ -1,0 +1,159 @@
+// Package handlers binds and validates requests, calls the domain services
+// and picks a page or JSON answer. It holds no business rules and no SQL.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/gin-gonic/gin"
+
+	"github.com/billingportal/portal/account"
+	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/checkout/sandbox"
+	"github.com/billingportal/portal/views"
+)
+
+// SessionCookies reads and writes the browser's session cookie, which holds
+// only the token of a server-side session.
+type SessionCookies interface {
+	Token(c *gin.Context) string
+	Set(c *gin.Context, token string) error
+	Clear(c *gin.Context) error
+}
+
+// SandboxCheckout is the sandbox provider's payment page logic.
+type SandboxCheckout interface {
+	Session(ctx context.Context, id string) (sandbox.Session, error)
+	Complete(ctx context.Context, id string, pay bool) (sandbox.Session, error)
+}
+
+// Deps are what the handlers need.
+type Deps struct {
+	Billing        *billing.Service
+	Accounts       *account.Service
+	Cookies        SessionCookies
+	Sandbox        SandboxCheckout // nil unless the sandbox provider is configured
+	WebhookSecrets [][]byte        // accepted secrets for provider webhooks (several while rotating)
+	Ping           func(ctx context.Context) error
+	Wall           account.Clock // real time, for webhook signature freshness
+	Log            *slog.Logger
+}
+
+// Handlers serves the portal's pages and endpoints.
+type Handlers struct{ Deps }
+
+// New returns the handlers.
+func New(d Deps) *Handlers {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &Handlers{Deps: d}
+}
+
+// pageFunc is a page handler that returns an error instead of writing one.
+type pageFunc func(c *gin.Context) error
+
+// page turns a pageFunc's error into an error page with the right status.
+func (h *Handlers) page(fn pageFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := fn(c); err != nil {
+			status, msg := h.classify(c, err)
+			h.render(c, status, views.ErrorView(views.ErrorPage{
+				Page: h.basePage(c, errorHeading(status)), Status: status, Heading: errorHeading(status), Message: msg,
+				BackURL: "/subscription",
+			}))
+		}
+	}
+}
+
+// classify maps an error to one HTTP status and a message for people; only
+// server faults are logged, and their detail is never shown.
+func (h *Handlers) classify(c *gin.Context, err error) (int, string) {
+	var verr *billing.ValidationError
+	var conflict *billing.ConflictError
+	var perr *billing.ProviderError
+	switch {
+	case errors.As(err, &verr):
+		return http.StatusBadRequest, verr.Error()
+	case errors.Is(err, billing.ErrNotFound):
+		return http.StatusNotFound, "We couldn't find that. It may belong to another account or no longer exist."
+	case errors.Is(err, billing.ErrForbidden):
+		return http.StatusForbidden, "You are not allowed to do that."
+	case errors.As(err, &conflict):
+		return http.StatusConflict, conflict.Message
+	case errors.As(err, &perr):
+		h.Log.Error("payment provider failed", "err", err, "request_id", RequestID(c))
+		return http.StatusBadGateway, "Our payment provider could not be reached. Nothing was charged and your plan is unchanged; please try again in a minute."
+	}
+	h.Log.Error("request failed", "err", err, "path", c.Request.URL.Path, "request_id", RequestID(c))
+	return http.StatusInternalServerError, "Something went wrong on our side. Nothing was changed; please try again."
+}
+
+func errorHeading(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "That didn't work"
+	case http.StatusNotFound:
+		return "Not found"
+	case http.StatusForbidden:
+		return "Not allowed"
+	case http.StatusConflict:
+		return "Already in progress"
+	case http.StatusBadGateway:
+		return "Payment provider unavailable"
+	}
+	return "Something went wrong"
+}
+
+// render writes a templ component as an HTML page.
+func (h *Handlers) render(c *gin.Context, status int, comp templ.Component) {
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Status(status)
+	if err := comp.Render(c.Request.Context(), c.Writer); err != nil {
+		h.Log.Error("render", "err", err, "request_id", RequestID(c))
+	}
+}
+
+// basePage fills the layout's fields for the signed-in user, if any.
+func (h *Handlers) basePage(c *gin.Context, title string) views.Page {
+	p := views.Page{Title: title}
+	if u, ok := CurrentUser(c); ok {
+		p.User = &views.User{Email: u.Email, Name: u.Name}
+	}
+	return p
+}
+
+// apiError is the JSON error shape of every endpoint.
+type apiError struct {
+	Code    int      `json:"code"`
+	Message string   `json:"message"`
+	Details []detail `json:"details"`
+}
+
+type detail struct {
+	Type    string `json:"@type"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// jsonError writes {code, message, details}.
+func jsonError(c *gin.Context, status int, msg string, details ...detail) {
+	if details == nil {
+		details = []detail{}
+	}
+	c.AbortWithStatusJSON(status, apiError{Code: status, Message: msg, Details: details})
+}
+
+// NotFound answers unknown paths.
+func (h *Handlers) NotFound(c *gin.Context) {
+	h.page(func(*gin.Context) error { return billing.ErrNotFound })(c)
+}
+
+// NotACustomer answers customer pages for account managers.
+func (h *Handlers) NotACustomer(c *gin.Context) {
+	h.page(func(*gin.Context) error { return billing.ErrForbidden })(c)
+}

@@ -1,0 +1,159 @@
+// Package views holds the templ pages and the view models shaped like them.
+// View models carry display-ready strings; views never call services.
+package views
+
+// Page is what every page's layout needs.
+type Page struct {
+	Title          string
+	User           *User // nil when signed out
+	Nav            string
+	Flash          *Flash
+	RefreshSeconds int // >0 makes the page reload itself (used while waiting for a webhook)
+}
+
+// User is the signed-in person as the header shows them.
+type User struct {
+	Email string
+	Name  string
+}
+
+// Flash is a one-line message at the top of a page.
+type Flash struct {
+	Kind    string // success, error, info
+	Message string
+}
+
+// LoginPage is the sign-in form.
+type LoginPage struct {
+	Page
+	Email string
+	Error string
+	Next  string
+}
+
+// Notice is a banner about the subscription's state.
+type Notice struct {
+	Kind  string // warning, danger, info
+	Title string
+	Body  string
+}
+
+// CurrentPlan describes the subscription in force.
+type CurrentPlan struct {
+	ProductName string
+	PlanName    string
+	Description string
+	Price       string
+	PriceSuffix string // "/ month", "/ year" or ""
+	Interval    string // Monthly or Annual; "" for free
+	Status      string // pending, active, overdue, canceled
+	StatusLabel string
+	PeriodStart string
+	PeriodEnd   string
+	Renews      bool
+	RenewLabel  string // "Renews on" or "Ends on"
+	Features    []string
+	Limits      []Limit
+}
+
+// Limit is a named limit of a plan, e.g. Apps: 10.
+type Limit struct {
+	Name  string
+	Value string
+}
+
+// PlanCard is one plan in the picker.
+type PlanCard struct {
+	ID          string
+	ProductName string
+	Description string
+	Price       string
+	PriceSuffix string
+	Saving      string // e.g. "Save $58 a year"; empty when none
+	Features    []string
+	IsCurrent   bool
+	ChooseURL   string
+	ActionLabel string // Upgrade, Downgrade, Switch
+}
+
+// SubscriptionPage is the customer's home.
+type SubscriptionPage struct {
+	Page
+	Current   CurrentPlan
+	Notice    *Notice
+	Interval  string // month or year: which prices the picker shows
+	MonthURL  string
+	YearURL   string
+	Plans     []PlanCard
+	FreePlans []PlanCard
+}
+
+// ChangePage confirms a plan change before any money moves.
+type ChangePage struct {
+	Page
+	PlanID        string
+	Timing        string
+	FromName      string
+	FromPrice     string
+	ToName        string
+	ToPrice       string
+	ToFeatures    []string
+	AmountDue     string
+	NeedsPayment  bool
+	EffectiveDate string
+	RenewalDate   string // empty when the new plan does not renew
+	Lines         []Line
+	ConfirmLabel  string
+}
+
+// Line is one row of a price calculation.
+type Line struct {
+	Label  string
+	Amount string
+}
+
+// ReturnPage tells the customer how checkout ended.
+type ReturnPage struct {
+	Page
+	Outcome string // paid, declined, processing, expired
+	Heading string
+	Message string
+	Amount  string
+	Plan    string
+}
+
+// HistoryPage lists invoices.
+type HistoryPage struct {
+	Page
+	Invoices []InvoiceRow
+}
+
+// InvoiceRow is one invoice in the history.
+type InvoiceRow struct {
+	Date        string
+	Description string
+	Period      string
+	Amount      string
+	Status      string
+	StatusLabel string
+}
+
+// SandboxPage is the sandbox provider's payment page.
+type SandboxPage struct {
+	Title       string
+	SessionID   string
+	Description string
+	Email       string
+	Amount      string
+	Status      string // open, paid, declined, expired
+	ReturnURL   string
+}
+
+// ErrorPage explains what went wrong.
+type ErrorPage struct {
+	Page
+	Status  int
+	Heading string
+	Message string
+	BackURL string
+}

@@ -1,0 +1,59 @@
+// Package web is the HTTP server: the Gin engine, every route in routes.go,
+// and the middleware for logging, sessions, CSRF and security headers.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/billingportal/portal/account"
+	"github.com/billingportal/portal/handlers"
+	"github.com/billingportal/portal/static"
+)
+
+// Deps are what the server needs beyond the handlers' own dependencies.
+type Deps struct {
+	Handlers       handlers.Deps
+	Accounts       *account.Service
+	SessionSecret  string
+	SessionMaxAge  time.Duration
+	CheckoutOrigin string // origin of the provider's payment pages; "" when they are served by the portal
+	Log            *slog.Logger
+}
+
+// NewServer builds the portal's HTTP handler.
+func NewServer(d Deps) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	_ = r.SetTrustedProxies(nil) // the client address is the peer's, never a header's
+	cookies := newSessionCookies(d.SessionSecret, d.SessionMaxAge)
+	d.Handlers.Cookies = cookies
+	d.Handlers.Log = d.Log
+	h := handlers.New(d.Handlers)
+
+	formAction := "'self'"
+	if d.CheckoutOrigin != "" {
+		formAction += " " + d.CheckoutOrigin
+	}
+	r.Use(requestLog(d.Log), gin.CustomRecovery(func(c *gin.Context, err any) {
+		d.Log.Error("panic", "err", err, "request_id", handlers.RequestID(c))
+		c.AbortWithStatus(http.StatusInternalServerError)
+	}), securityHeaders(formAction))
+	r.StaticFS("/static", http.FS(static.FS))
+	r.NoRoute(loadUser(d.Accounts, cookies, d.Log), h.NotFound)
+	routes(r, h, cookies, d)
+
+	// Every state-changing request from a browser must come from this site:
+	// Go's CrossOriginProtection checks Sec-Fetch-Site and Origin, needs no
+	// token, and lets non-browser callers (webhooks, API clients) through.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte("Forbidden: cross-site request refused.\n"))
+	}))
+	return cop.Handler(r)
+}
