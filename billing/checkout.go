@@ -21,7 +21,7 @@ type Timing string
 
 // Timings a customer may ask for.
 const (
-	Now       Timing = "now"
+	Now         Timing = "now"
 	AtPeriodEnd Timing = "period_end"
 )
 

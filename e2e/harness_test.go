@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/apptest"
 )
 
 // chromePath finds Debian's Chromium; make test installs it when missing.
@@ -33,35 +29,7 @@ func chromePath() (string, error) {
 	return "", errors.New("no Chromium found: install it with `apt-get install -y chromium` (make test does this) or set CHROME_PATH")
 }
 
-// server is a real portal on a free port of 127.0.0.1.
-type server struct {
-	URL string
-	App *app.App
-}
-
-func startServer(t *testing.T) *server {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	a, err := app.New(context.Background(), app.Config{DBPath: filepath.Join(t.TempDir(), "portal.db"), BaseURL: base, Demo: true, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		_ = a.Close()
-	})
-	return &server{URL: base, App: a}
-}
+func startServer(t *testing.T) *apptest.Server { return apptest.Start(t) }
 
 // newBrowser starts headless Chromium with the flags this machine needs
 // (no network beyond loopback) and a fresh profile.
@@ -112,7 +80,7 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 		w, h   int64
 	}{{"desktop", desktopW, desktopH}, {"phone", phoneW, phoneH}} {
 		must(t, ctx, chromedp.EmulateViewport(v.w, v.h))
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
