@@ -283,6 +283,14 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, ev PaymentEvent) error 
 			cs.Status = CheckoutFailed
 			return tx.UpdateCheckoutSession(ctx, cs)
 		}
+		if cs.ExpiredAt(now) {
+			// The customer saw a price that is no longer guaranteed; an
+			// expired session changes nothing. Providers refuse to take
+			// payment after expiry, so this is logged for a refund by hand.
+			s.log.Error("payment for an expired checkout; refund it", "checkout", cs.ID, "event", ev.EventID)
+			cs.Status = CheckoutExpired
+			return tx.UpdateCheckoutSession(ctx, cs)
+		}
 		if ev.Amount != cs.Amount {
 			s.log.Error("paid amount differs from amount due", "checkout", cs.ID, "paid", ev.Amount, "due", cs.Amount)
 			cs.Status = CheckoutFailed

@@ -35,3 +35,16 @@ func (s *Store) SeedCatalogue(ctx context.Context, plans []billing.Plan) error {
 		return nil
 	})
 }
+
+// SetPlanActive offers or withdraws a plan; withdrawn plans stay on the
+// subscriptions that have them but cannot be chosen.
+func (s *Store) SetPlanActive(ctx context.Context, id string, active bool) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE plans SET active = ? WHERE id = ?`, boolInt(active), id)
+	if err != nil {
+		return fmt.Errorf("db: set plan %s active: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("db: plan %s: %w", id, billing.ErrNotFound)
+	}
+	return nil
+}
