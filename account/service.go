@@ -23,15 +23,19 @@ type Service struct {
 	throttle *Throttle
 	idle     time.Duration
 	absolute time.Duration
+	cost     int
 	// dummyHash is compared against when no user matches, so a missing
 	// account costs the same time as a wrong password.
 	dummyHash []byte
 }
 
-// Config sets session lifetimes.
+// Config sets session lifetimes and the password hashing cost.
 type Config struct {
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
+	// PasswordCost is bcrypt's cost; 0 means bcrypt.DefaultCost. Tests
+	// lower it because the race detector makes each hash take seconds.
+	PasswordCost int
 }
 
 // NewService returns an account service.
@@ -42,8 +46,12 @@ func NewService(store Store, clock Clock, throttle *Throttle, cfg Config) *Servi
 	if cfg.AbsoluteTimeout == 0 {
 		cfg.AbsoluteTimeout = 12 * time.Hour
 	}
-	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), bcrypt.DefaultCost)
-	return &Service{store: store, clock: clock, throttle: throttle, idle: cfg.IdleTimeout, absolute: cfg.AbsoluteTimeout, dummyHash: dummy}
+	if cfg.PasswordCost == 0 {
+		cfg.PasswordCost = bcrypt.DefaultCost
+	}
+	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), cfg.PasswordCost)
+	return &Service{store: store, clock: clock, throttle: throttle, idle: cfg.IdleTimeout, absolute: cfg.AbsoluteTimeout,
+		cost: cfg.PasswordCost, dummyHash: dummy}
 }
 
 // MinPasswordLength is the shortest password accepted for new accounts.
@@ -61,7 +69,7 @@ func (s *Service) CreateUser(ctx context.Context, email, name, password string, 
 	if len(password) < MinPasswordLength {
 		return User{}, fmt.Errorf("account: password must be at least %d characters", MinPasswordLength)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
 		return User{}, fmt.Errorf("account: hash password: %w", err)
 	}

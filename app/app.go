@@ -36,6 +36,7 @@ type Config struct {
 	Demo             bool
 	Logger           *slog.Logger
 	Wall             clock.Clock // real time; the system clock unless a test sets it
+	PasswordCost     int         // bcrypt cost; 0 is bcrypt's default
 }
 
 // App is an assembled portal.
@@ -107,7 +108,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		return nil, err
 	}
 	billingClock := clock.NewOffset(cfg.Wall)
-	accounts := account.NewService(store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20), account.Config{})
+	accounts := account.NewService(store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20), account.Config{PasswordCost: cfg.PasswordCost})
 	provider := sandbox.New(store, billingClock, cfg.BaseURL, cfg.BaseURL+"/webhooks/sandbox", []byte(webhookSecret), cfg.Logger)
 	svc := billing.NewService(store, provider, billingClock, billing.Options{
 		ProviderName: "sandbox", Logger: cfg.Logger,

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/billingportal/portal/app"
 )
 
@@ -34,7 +36,8 @@ func Start(t testing.TB, modify ...func(*app.Config)) *Server {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	cfg := app.Config{DBPath: filepath.Join(t.TempDir(), "portal.db"), BaseURL: base, Demo: true, Logger: logger()}
+	cfg := app.Config{DBPath: filepath.Join(t.TempDir(), "portal.db"), BaseURL: base, Demo: true, Logger: logger(),
+		PasswordCost: bcrypt.MinCost}
 	for _, m := range modify {
 		m(&cfg)
 	}

@@ -1,0 +1,39 @@
+# The portal's build and test entry points. `make test` is what CI runs.
+SHELL := /bin/bash
+export CGO_ENABLED := 1
+
+.PHONY: run test generate templ css check-generated vet fmt-check browser-deps
+
+## run: serve the portal with demo data on http://127.0.0.1:8080
+run:
+	go run . -demo
+
+## generate: regenerate templ code and the Tailwind CSS (commit the results)
+generate: templ css
+
+templ:
+	go tool templ generate
+
+css: node_modules/.package-lock.json
+	npx tailwindcss -i static/src/input.css -o static/app.css --minify
+
+node_modules/.package-lock.json: package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to build the CSS: install Node.js and npm (apt-get install -y nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+
+## test: formatting, vet, stale generated files, then every test (unit, HTTP, browser) with the race detector
+test: fmt-check vet check-generated browser-deps
+	go test -race -count=1 ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
+	if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+
+vet:
+	go vet ./...
+
+check-generated:
+	@bash scripts/check-generated.sh
+
+browser-deps:
+	@bash scripts/ensure-chromium.sh
