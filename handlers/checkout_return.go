@@ -64,7 +64,7 @@ func (h *Handlers) BillingHistory(c *gin.Context) {
 				row.StatusLabel = "Payment failed"
 			}
 			if !inv.PeriodStart.IsZero() && !inv.PeriodEnd.IsZero() {
-				row.Period = day(inv.PeriodStart) + " to " + day(inv.PeriodEnd)
+				row.Period = shortDay(inv.PeriodStart) + " to " + shortDay(inv.PeriodEnd)
 			}
 			p.Invoices = append(p.Invoices, row)
 		}

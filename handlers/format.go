@@ -16,6 +16,9 @@ func day(t time.Time) string {
 	return t.UTC().Format("2 January 2006")
 }
 
+// shortDay is day with the month abbreviated, for tight columns.
+func shortDay(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+
 func priceSuffix(p billing.Plan) string {
 	if p.Free() {
 		return "forever"
