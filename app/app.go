@@ -115,7 +115,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		ReturnURL: func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
 	})
 	if cfg.Demo {
-		if err := demo.Seed(ctx, accounts, store, billingClock.Now()); err != nil {
+		if err := demo.Seed(ctx, accounts, store, store, billingClock.Now()); err != nil {
 			return nil, err
 		}
 	}

@@ -25,12 +25,24 @@ const (
 	AtPeriodEnd Timing = "period_end"
 )
 
-// CheckoutSession is one attempt to pay for one plan change. It is created
-// before the provider is called and completed only by the provider's
-// verified webhook.
+// Purpose says what a checkout pays for.
+type Purpose string
+
+// Checkout purposes.
+const (
+	ForChange  Purpose = "change"  // a plan change that costs money now
+	ForOverdue Purpose = "overdue" // the failed renewal of an overdue subscription
+)
+
+// CheckoutSession is one attempt to pay for one plan change (or one overdue
+// invoice). It is created before the provider is called and completed only
+// by the provider's verified webhook.
 type CheckoutSession struct {
 	ID          string
 	UserID      int64
+	Purpose     Purpose
+	InvoiceID   int64 // the overdue invoice, for ForOverdue
+	CreditUsed  int64 // account credit this payment consumes when it completes
 	FromPlanID  string
 	PlanID      string
 	Timing      Timing
@@ -64,11 +76,51 @@ type ProviderCheckout struct {
 	PaymentURL string
 }
 
-// Provider takes money. CreateCheckout must be idempotent on SessionID so a
-// retried or concurrent request never opens two payments for one session.
+// ChargeRequest asks the provider to charge the customer's saved card.
+type ChargeRequest struct {
+	Key         string // idempotency key: the same key never charges twice
+	Amount      Money
+	Email       string
+	Description string
+}
+
+// ChargeResult is what the provider answered.
+type ChargeResult struct {
+	Ref       string
+	Succeeded bool
+	Reason    string // why a charge was declined
+}
+
+// Provider takes money. CreateCheckout must be idempotent on SessionID and
+// Charge on Key, so a retried or concurrent request never takes money twice.
 type Provider interface {
 	CreateCheckout(ctx context.Context, req CheckoutRequest) (ProviderCheckout, error)
 	ExpireCheckout(ctx context.Context, ref string) error
+	Charge(ctx context.Context, req ChargeRequest) (ChargeResult, error)
+}
+
+// ChargeStatus is where a renewal charge stands.
+type ChargeStatus string
+
+// Charge statuses.
+const (
+	ChargePending   ChargeStatus = "pending"
+	ChargeSucceeded ChargeStatus = "succeeded"
+	ChargeFailed    ChargeStatus = "failed"
+)
+
+// Charge is a renewal or retry charge against the saved card. It is written
+// before the provider is called, keyed by its idempotency key.
+type Charge struct {
+	ID             string
+	SubscriptionID int64
+	PlanID         string
+	Amount         Money
+	CreditUsed     int64
+	DueAt          time.Time
+	Status         ChargeStatus
+	ProviderRef    string
+	CreatedAt      time.Time
 }
 
 // PaymentOutcome is what a provider's event says happened.

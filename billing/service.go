@@ -78,11 +78,16 @@ func (s *Service) Invoices(ctx context.Context, userID int64) ([]Invoice, error)
 type ChangePreview struct {
 	Current      Subscription
 	To           Plan
+	Decision     Decision // the policy's verdict: kind, allowed timings, reason
 	Timing       Timing
 	EffectiveAt  time.Time
+	Quote        Quote // the price now, with its workings; zero for changes at period end
 	AmountDue    Money
 	NewPeriodEnd time.Time // zero when the new plan does not renew
 }
+
+// Scheduled reports whether the change waits for the end of the period.
+func (p ChangePreview) Scheduled() bool { return p.Timing == AtPeriodEnd }
 
 var planIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
@@ -92,18 +97,9 @@ func (s *Service) PreviewChange(ctx context.Context, userID int64, planID string
 }
 
 func (s *Service) preview(ctx context.Context, r Reader, userID int64, planID, timing string) (ChangePreview, error) {
-	if !planIDPattern.MatchString(planID) {
-		return ChangePreview{}, Invalid("plan", "Choose a plan from the list; %q is not a plan id.", truncate(planID, 40))
-	}
-	to, err := r.Plan(ctx, planID)
-	if errors.Is(err, ErrNotFound) {
-		return ChangePreview{}, Invalid("plan", "There is no plan called %q.", planID)
-	}
+	to, err := activePlan(ctx, r, planID)
 	if err != nil {
 		return ChangePreview{}, err
-	}
-	if !to.Active {
-		return ChangePreview{}, Invalid("plan", "%s is no longer offered. Choose another plan.", to.Name())
 	}
 	sub, err := r.Subscription(ctx, userID)
 	if err != nil {
@@ -112,27 +108,74 @@ func (s *Service) preview(ctx context.Context, r Reader, userID int64, planID, t
 	if sub.Plan.ID == to.ID {
 		return ChangePreview{}, Invalid("plan", "You are already on %s. Choose a different plan.", to.Name())
 	}
-	switch Timing(timing) {
-	case "", Now:
-	case AtPeriodEnd:
-		return ChangePreview{}, Invalid("timing", "This change can only take effect now.")
-	default:
-		return ChangePreview{}, Invalid("timing", "Timing must be \"now\" or \"period_end\".")
+	if sub.Status == Overdue && !to.Free() {
+		return ChangePreview{}, &ConflictError{Message: "Your last payment failed. Pay the overdue amount first, or move to the free plan."}
+	}
+	d := Decide(sub, to)
+	t, err := chooseTiming(d, timing)
+	if err != nil {
+		return ChangePreview{}, err
 	}
 	now := s.clock.Now()
-	p := ChangePreview{Current: sub, To: to, Timing: Now, EffectiveAt: now, AmountDue: to.Price}
+	p := ChangePreview{Current: sub, To: to, Decision: d, Timing: t, EffectiveAt: now}
+	if t == AtPeriodEnd {
+		p.EffectiveAt = sub.PeriodEnd
+		p.AmountDue = Money{0, to.Price.Currency}
+	} else {
+		p.Quote = Prorate(sub, to, now)
+		p.AmountDue = p.Quote.Due
+	}
 	if !to.Free() {
-		p.NewPeriodEnd = PeriodEnd(now, to.Interval, 1)
+		p.NewPeriodEnd = PeriodEnd(p.EffectiveAt, to.Interval, 1)
 	}
 	return p, nil
 }
 
-// ChangeResult is the outcome of a change request: either applied at once
-// (nothing was due) or waiting for payment at Checkout.PaymentURL.
+func activePlan(ctx context.Context, r Reader, planID string) (Plan, error) {
+	if !planIDPattern.MatchString(planID) {
+		return Plan{}, Invalid("plan", "Choose a plan from the list; %q is not a plan id.", truncate(planID, 40))
+	}
+	to, err := r.Plan(ctx, planID)
+	if errors.Is(err, ErrNotFound) {
+		return Plan{}, Invalid("plan", "There is no plan called %q.", planID)
+	}
+	if err != nil {
+		return Plan{}, err
+	}
+	if !to.Active {
+		return Plan{}, Invalid("plan", "%s is no longer offered. Choose another plan.", to.Name())
+	}
+	return to, nil
+}
+
+// chooseTiming picks the requested timing, or the policy's default.
+func chooseTiming(d Decision, requested string) (Timing, error) {
+	t := Timing(requested)
+	switch t {
+	case "":
+		return d.Timings[0], nil
+	case Now, AtPeriodEnd:
+	default:
+		return "", Invalid("timing", "Timing must be \"now\" or \"period_end\", not %q.", truncate(requested, 20))
+	}
+	if !d.Allows(t) {
+		when := "today"
+		if t == AtPeriodEnd {
+			when = "at the end of the period"
+		}
+		return "", Invalid("timing", "This change cannot take effect %s. %s", when, d.Reason)
+	}
+	return t, nil
+}
+
+// ChangeResult is the outcome of a change request: applied at once (nothing
+// was due), scheduled for the period end, or waiting for payment at
+// Checkout.PaymentURL.
 type ChangeResult struct {
-	Preview  ChangePreview
-	Applied  bool
-	Checkout *CheckoutSession
+	Preview   ChangePreview
+	Applied   bool
+	Scheduled bool
+	Checkout  *CheckoutSession
 }
 
 // RequestChange starts a plan change. When money is due it opens (or reuses)
@@ -146,11 +189,25 @@ func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer,
 			return err
 		}
 		res.Preview = p
-		if p.AmountDue.IsZero() {
+		switch {
+		case p.Scheduled():
+			res.Scheduled = true
+			staleRefs, err = s.expireOpenCheckouts(ctx, tx, cust.ID)
+			if err != nil {
+				return err
+			}
+			return s.schedule(ctx, tx, actor, cust, p)
+		case p.AmountDue.IsZero():
 			res.Applied = true
-			return s.applyChange(ctx, tx, actor, cust, p.Current, p.To, "plan.changed")
+			staleRefs, err = s.expireOpenCheckouts(ctx, tx, cust.ID)
+			if err != nil {
+				return err
+			}
+			return s.applyPaidChange(ctx, tx, actor, p.Current, p.To, p.Quote.CreditAfter.Amount, Money{0, p.To.Price.Currency}, "", p.Quote.AccountCredit.Amount)
 		}
-		cs, stale, err := s.openCheckout(ctx, tx, cust, p)
+		want := CheckoutSession{Purpose: ForChange, FromPlanID: p.Current.Plan.ID, PlanID: p.To.ID, Timing: p.Timing,
+			Amount: p.AmountDue, CreditUsed: p.Quote.AccountCredit.Amount}
+		cs, stale, err := s.openCheckout(ctx, tx, cust, want)
 		res.Checkout, staleRefs = &cs, stale
 		return err
 	})
@@ -159,7 +216,8 @@ func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer,
 	}
 	s.expireAtProvider(ctx, staleRefs)
 	if res.Checkout != nil && res.Checkout.PaymentURL == "" {
-		cs, err := s.attachProvider(ctx, cust, *res.Checkout, res.Preview)
+		desc := fmt.Sprintf("%s, from %s", res.Preview.To.Name(), res.Preview.EffectiveAt.Format("2 January 2006"))
+		cs, err := s.attachProvider(ctx, cust, *res.Checkout, desc)
 		if err != nil {
 			return ChangeResult{}, err
 		}
@@ -168,9 +226,50 @@ func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer,
 	return res, nil
 }
 
-// openCheckout returns the open session for exactly this change, or creates
-// one after expiring sessions opened for other changes.
-func (s *Service) openCheckout(ctx context.Context, tx Tx, cust Customer, p ChangePreview) (CheckoutSession, []string, error) {
+// schedule stores the change as the subscription's next phase, replacing
+// any earlier one. Choosing a plan for after the period also withdraws a
+// cancellation: the customer has said what they want next.
+func (s *Service) schedule(ctx context.Context, tx Tx, actor Actor, cust Customer, p ChangePreview) error {
+	now := s.clock.Now()
+	sub := p.Current
+	if err := tx.ScheduleChange(ctx, ScheduledChange{SubscriptionID: sub.ID, Plan: p.To, EffectiveAt: p.EffectiveAt, CreatedBy: actor.Email, CreatedAt: now}); err != nil {
+		return err
+	}
+	before := describe(sub)
+	if sub.CancelAtPeriodEnd {
+		sub.CancelAtPeriodEnd, sub.CancelReason, sub.CancelComment, sub.CanceledAt = false, "", "", time.Time{}
+		sub.UpdatedAt = now
+		if err := tx.UpdateSubscription(ctx, sub); err != nil {
+			return err
+		}
+	}
+	return tx.AddAudit(ctx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: "change.scheduled", Before: before,
+		After: fmt.Sprintf("%s (%s) from %s", p.To.Name(), p.To.ID, p.EffectiveAt.Format(time.RFC3339))})
+}
+
+// expireOpenCheckouts closes every open checkout of the customer, returning
+// the provider references to expire there too.
+func (s *Service) expireOpenCheckouts(ctx context.Context, tx Tx, userID int64) ([]string, error) {
+	open, err := tx.OpenCheckoutSessions(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var refs []string
+	for _, cs := range open {
+		cs.Status = CheckoutExpired
+		if err := tx.UpdateCheckoutSession(ctx, cs); err != nil {
+			return nil, err
+		}
+		if cs.ProviderRef != "" {
+			refs = append(refs, cs.ProviderRef)
+		}
+	}
+	return refs, nil
+}
+
+// openCheckout returns the open session for exactly this payment, or
+// creates one after expiring sessions opened for anything else.
+func (s *Service) openCheckout(ctx context.Context, tx Tx, cust Customer, want CheckoutSession) (CheckoutSession, []string, error) {
 	now := s.clock.Now()
 	open, err := tx.OpenCheckoutSessions(ctx, cust.ID)
 	if err != nil {
@@ -178,7 +277,8 @@ func (s *Service) openCheckout(ctx context.Context, tx Tx, cust Customer, p Chan
 	}
 	var stale []string
 	for _, cs := range open {
-		same := cs.PlanID == p.To.ID && cs.FromPlanID == p.Current.Plan.ID && cs.Timing == p.Timing && cs.Amount == p.AmountDue
+		same := cs.Purpose == want.Purpose && cs.PlanID == want.PlanID && cs.FromPlanID == want.FromPlanID &&
+			cs.Timing == want.Timing && cs.Amount == want.Amount && cs.InvoiceID == want.InvoiceID
 		if same && !cs.ExpiredAt(now) {
 			return cs, stale, nil
 		}
@@ -190,21 +290,18 @@ func (s *Service) openCheckout(ctx context.Context, tx Tx, cust Customer, p Chan
 			stale = append(stale, cs.ProviderRef)
 		}
 	}
-	cs := CheckoutSession{
-		ID: newID("cs_"), UserID: cust.ID, FromPlanID: p.Current.Plan.ID, PlanID: p.To.ID, Timing: p.Timing,
-		Amount: p.AmountDue, Status: CheckoutOpen, CreatedAt: now, ExpiresAt: now.Add(s.checkoutTTL),
-	}
-	return cs, stale, tx.CreateCheckoutSession(ctx, cs)
+	want.ID, want.UserID, want.Status = newID("cs_"), cust.ID, CheckoutOpen
+	want.CreatedAt, want.ExpiresAt = now, now.Add(s.checkoutTTL)
+	return want, stale, tx.CreateCheckoutSession(ctx, want)
 }
 
 // attachProvider asks the provider for a payment page, outside any
 // transaction, and records it. A provider failure fails the session so that
 // nothing is left open that nobody can pay.
-func (s *Service) attachProvider(ctx context.Context, cust Customer, cs CheckoutSession, p ChangePreview) (CheckoutSession, error) {
+func (s *Service) attachProvider(ctx context.Context, cust Customer, cs CheckoutSession, description string) (CheckoutSession, error) {
 	pc, perr := s.provider.CreateCheckout(ctx, CheckoutRequest{
 		SessionID: cs.ID, Amount: cs.Amount, Email: cust.Email, ExpiresAt: cs.ExpiresAt,
-		Description: fmt.Sprintf("%s, from %s", p.To.Name(), p.EffectiveAt.Format("2 January 2006")),
-		ReturnURL:   s.returnURL(cs.ID),
+		Description: description, ReturnURL: s.returnURL(cs.ID),
 	})
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		cur, err := tx.CheckoutSession(ctx, cs.ID)
@@ -301,10 +398,6 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, ev PaymentEvent) error 
 }
 
 func (s *Service) completeCheckout(ctx context.Context, tx Tx, cs CheckoutSession, now time.Time) error {
-	to, err := tx.Plan(ctx, cs.PlanID)
-	if err != nil {
-		return err
-	}
 	sub, err := tx.Subscription(ctx, cs.UserID)
 	if err != nil {
 		return err
@@ -313,23 +406,45 @@ func (s *Service) completeCheckout(ctx context.Context, tx Tx, cs CheckoutSessio
 	if err := tx.UpdateCheckoutSession(ctx, cs); err != nil {
 		return err
 	}
-	cust := Customer{ID: cs.UserID}
-	if err := s.applyChange(ctx, tx, Actor{Email: "payment provider"}, cust, sub, to, "plan.changed"); err != nil {
-		return err
+	provider := Actor{Email: "payment provider"}
+	if cs.Purpose == ForOverdue {
+		return s.settleOverdue(ctx, tx, provider, sub, cs.InvoiceID, "overdue.paid")
 	}
-	changed, err := tx.Subscription(ctx, cs.UserID)
+	to, err := tx.Plan(ctx, cs.PlanID)
 	if err != nil {
 		return err
 	}
+	if sub.Plan.ID != cs.FromPlanID {
+		// Paid for a change quoted on another plan (the period rolled over
+		// meanwhile): the customer paid for `to` from now, so it applies.
+		s.log.Warn("checkout completed after the plan changed", "checkout", cs.ID, "quoted_from", cs.FromPlanID, "now_on", sub.Plan.ID)
+	}
+	credit := max(sub.Credit-cs.CreditUsed, 0)
+	return s.applyPaidChange(ctx, tx, provider, sub, to, credit, cs.Amount, cs.ID, cs.CreditUsed)
+}
+
+// applyPaidChange moves the subscription to plan `to` now, starting a new
+// period, leaves `credit` as account credit, withdraws any scheduled change
+// and writes the invoice for `paid` (none for the free plan).
+func (s *Service) applyPaidChange(ctx context.Context, tx Tx, actor Actor, sub Subscription, to Plan, credit int64, paid Money, checkoutID string, creditUsed int64) error {
+	now := s.clock.Now()
+	if _, err := tx.CancelScheduledChange(ctx, sub.ID, now); err != nil {
+		return err
+	}
+	sub.Credit = credit
+	changed, err := s.applyChange(ctx, tx, actor, Customer{ID: sub.UserID}, sub, to, "plan.changed")
+	if err != nil || to.Free() {
+		return err
+	}
 	_, err = tx.CreateInvoice(ctx, Invoice{
-		UserID: cs.UserID, Description: to.Name() + " subscription", Amount: cs.Amount, Status: InvoicePaid,
-		PeriodStart: changed.PeriodStart, PeriodEnd: changed.PeriodEnd, CheckoutID: cs.ID, CreatedAt: now,
+		UserID: sub.UserID, Description: to.Name() + " subscription", Amount: paid, Status: InvoicePaid,
+		PeriodStart: changed.PeriodStart, PeriodEnd: changed.PeriodEnd, CheckoutID: checkoutID, CreditApplied: creditUsed, CreatedAt: now,
 	})
 	return err
 }
 
 // applyChange moves the subscription to plan `to` now, starting a new period.
-func (s *Service) applyChange(ctx context.Context, tx Tx, actor Actor, cust Customer, sub Subscription, to Plan, action string) error {
+func (s *Service) applyChange(ctx context.Context, tx Tx, actor Actor, cust Customer, sub Subscription, to Plan, action string) (Subscription, error) {
 	now := s.clock.Now()
 	before := describe(sub)
 	sub.Plan, sub.Status = to, Active
@@ -338,12 +453,17 @@ func (s *Service) applyChange(ctx context.Context, tx Tx, actor Actor, cust Cust
 		sub.PeriodEnd = PeriodEnd(now, to.Interval, 1)
 	}
 	sub.CancelAtPeriodEnd, sub.CancelReason, sub.CancelComment, sub.CanceledAt = false, "", "", time.Time{}
-	sub.PaymentFailedAt = time.Time{}
+	clearDunning(&sub)
 	sub.UpdatedAt = now
 	if err := tx.UpdateSubscription(ctx, sub); err != nil {
-		return err
+		return sub, err
 	}
-	return tx.AddAudit(ctx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: action, Before: before, After: describe(sub)})
+	return sub, tx.AddAudit(ctx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: action, Before: before, After: describe(sub)})
+}
+
+func clearDunning(sub *Subscription) {
+	sub.PaymentFailedAt, sub.NextRetryAt, sub.GraceEndsAt = time.Time{}, time.Time{}, time.Time{}
+	sub.RetryCount, sub.OverdueInvoiceID = 0, 0
 }
 
 func describe(s Subscription) string {

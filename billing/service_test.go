@@ -17,10 +17,31 @@ import (
 
 // fakeProvider records what billing asks of a payment provider.
 type fakeProvider struct {
-	mu      sync.Mutex
-	created map[string]billing.CheckoutRequest
-	expired []string
-	fail    error
+	mu        sync.Mutex
+	created   map[string]billing.CheckoutRequest
+	expired   []string
+	fail      error
+	charges   map[string]billing.ChargeRequest // by idempotency key
+	declining bool                             // saved card declines
+}
+
+func (p *fakeProvider) Charge(_ context.Context, req billing.ChargeRequest) (billing.ChargeResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.charges == nil {
+		p.charges = map[string]billing.ChargeRequest{}
+	}
+	p.charges[req.Key] = req
+	if p.declining {
+		return billing.ChargeResult{Ref: "ch_" + req.Key, Reason: "card declined"}, nil
+	}
+	return billing.ChargeResult{Ref: "ch_" + req.Key, Succeeded: true}, nil
+}
+
+func (p *fakeProvider) setDeclining(v bool) {
+	p.mu.Lock()
+	p.declining = v
+	p.mu.Unlock()
 }
 
 func (p *fakeProvider) CreateCheckout(_ context.Context, req billing.CheckoutRequest) (billing.ProviderCheckout, error) {
@@ -276,15 +297,17 @@ func TestWrongAmountIsNotApplied(t *testing.T) {
 	}
 }
 
-func TestMoveToFreeAppliesAtOnce(t *testing.T) {
+func TestMoveToFreeWaitsForThePeriodEnd(t *testing.T) {
 	f := newFixture(t)
 	f.pay(t, f.change(t, "starter-monthly").Checkout, "evt_1", billing.PaymentSucceeded)
 	res := f.change(t, "free")
-	if !res.Applied || res.Checkout != nil {
+	if !res.Scheduled || res.Checkout != nil || res.Applied {
 		t.Fatalf("moving to free: %+v", res)
 	}
-	if s := f.sub(t); s.Plan.ID != "free" || s.Renews() {
-		t.Fatalf("after moving to free: %+v", s)
+	sub := f.sub(t)
+	sc, ok, err := f.svc.ScheduledChange(f.ctx, f.cust.ID)
+	if err != nil || !ok || sc.Plan.ID != "free" || !sc.EffectiveAt.Equal(sub.PeriodEnd) || sub.Plan.ID != "starter-monthly" {
+		t.Fatalf("scheduled = %+v %v %v; sub on %s", sc, ok, err, sub.Plan.ID)
 	}
 }
 

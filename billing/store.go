@@ -20,6 +20,13 @@ type Reader interface {
 	CheckoutSession(ctx context.Context, id string) (CheckoutSession, error)
 	CheckoutSessionByRef(ctx context.Context, ref string) (CheckoutSession, error)
 	OpenCheckoutSessions(ctx context.Context, userID int64) ([]CheckoutSession, error)
+	Customer(ctx context.Context, userID int64) (Customer, error)
+	Invoice(ctx context.Context, id int64) (Invoice, error)
+	// ScheduledChange returns the subscription's pending phase, or ErrNotFound.
+	ScheduledChange(ctx context.Context, subscriptionID int64) (ScheduledChange, error)
+	// SubscriptionsDue lists the users whose subscription has lifecycle work due at now.
+	SubscriptionsDue(ctx context.Context, now time.Time) ([]int64, error)
+	Charge(ctx context.Context, id string) (Charge, error)
 }
 
 // Tx is one short write transaction. Nothing inside it calls the network.
@@ -29,6 +36,16 @@ type Tx interface {
 	CreateCheckoutSession(ctx context.Context, c CheckoutSession) error
 	UpdateCheckoutSession(ctx context.Context, c CheckoutSession) error
 	CreateInvoice(ctx context.Context, inv Invoice) (int64, error)
+	SetInvoiceStatus(ctx context.Context, id int64, status InvoiceStatus) error
+	// ScheduleChange stores a pending phase, replacing any pending one.
+	ScheduleChange(ctx context.Context, sc ScheduledChange) error
+	// CancelScheduledChange withdraws the pending phase; false when there was none.
+	CancelScheduledChange(ctx context.Context, subscriptionID int64, at time.Time) (bool, error)
+	MarkScheduledChangeApplied(ctx context.Context, id int64, at time.Time) error
+	// CreateCharge stores a charge unless one with its id exists; either way
+	// it returns the stored charge.
+	CreateCharge(ctx context.Context, c Charge) (Charge, error)
+	UpdateCharge(ctx context.Context, c Charge) error
 	// RecordProviderEvent stores an event id once; it reports false when the
 	// id was seen before, so a replayed webhook changes nothing.
 	RecordProviderEvent(ctx context.Context, provider, eventID string, at time.Time) (bool, error)

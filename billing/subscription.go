@@ -40,12 +40,52 @@ type Subscription struct {
 	CancelReason      string
 	CancelComment     string
 	CanceledAt        time.Time
-	PaymentFailedAt   time.Time // set while overdue
-	UpdatedAt         time.Time
+	EndedAt           time.Time // when a cancellation took effect
+	Credit            int64     // account credit in the plan's currency, used by the next charges
+	// Dunning, while overdue: the failed renewal, retries left and the end of grace.
+	PaymentFailedAt  time.Time
+	RetryCount       int
+	NextRetryAt      time.Time
+	GraceEndsAt      time.Time
+	OverdueInvoiceID int64
+	UpdatedAt        time.Time
 }
 
 // Renews reports whether the subscription has a period that ends.
 func (s Subscription) Renews() bool { return !s.PeriodEnd.IsZero() }
+
+// PaidThrough is when the paid-for time runs out: the period end, or the
+// period start while the renewal that began the period is unpaid.
+func (s Subscription) PaidThrough() time.Time {
+	if s.Status == Overdue {
+		return s.PeriodStart
+	}
+	return s.PeriodEnd
+}
+
+// IsPeriodExpired is APPExperts' is_period_expired: the paid-for period is over.
+func (s Subscription) IsPeriodExpired(now time.Time) bool {
+	return s.Renews() && !now.Before(s.PaidThrough())
+}
+
+// IsExpired is APPExperts' is_expired: the period is over and so are the
+// permit (grace) days after it.
+func (s Subscription) IsExpired(now time.Time) bool {
+	return s.Renews() && !now.Before(s.PaidThrough().Add(PermitDays*24*time.Hour))
+}
+
+// CreditMoney is the account credit as money.
+func (s Subscription) CreditMoney() Money { return Money{Amount: s.Credit, Currency: s.Plan.Price.Currency} }
+
+// ScheduledChange is a future phase: the plan the subscription moves to at EffectiveAt.
+type ScheduledChange struct {
+	ID             int64
+	SubscriptionID int64
+	Plan           Plan
+	EffectiveAt    time.Time
+	CreatedBy      string
+	CreatedAt      time.Time
+}
 
 // Invoice is a record of money asked for.
 type Invoice struct {
@@ -56,8 +96,9 @@ type Invoice struct {
 	Status      InvoiceStatus
 	PeriodStart time.Time
 	PeriodEnd   time.Time
-	CheckoutID  string
-	CreatedAt   time.Time
+	CheckoutID    string
+	CreditApplied int64 // account credit that paid part of this invoice
+	CreatedAt     time.Time
 }
 
 // InvoiceStatus says whether an invoice was paid.

@@ -62,24 +62,26 @@ func (q queries) Plan(ctx context.Context, id string) (billing.Plan, error) {
 }
 
 const subscriptionColumns = `s.id, s.user_id, s.status, s.anchor, s.period_start, s.period_end,
-	s.cancel_at_period_end, s.cancel_reason, s.cancel_comment, s.canceled_at, s.payment_failed_at, s.updated_at`
+	s.cancel_at_period_end, s.cancel_reason, s.cancel_comment, s.canceled_at, s.ended_at, s.credit,
+	s.payment_failed_at, s.retry_count, s.next_retry_at, s.grace_ends_at, COALESCE(s.overdue_invoice_id, 0), s.updated_at`
 
 // Subscription returns the user's current subscription with its plan.
 func (q queries) Subscription(ctx context.Context, userID int64) (billing.Subscription, error) {
 	var s billing.Subscription
 	var anchor, start int64
-	var end, canceled, failed sql.NullInt64
+	var end, canceled, ended, failed, retry, grace sql.NullInt64
 	var updated int64
 	plan, err := scanPlan(q.q.QueryRowContext(ctx, `SELECT `+planColumns+`, `+subscriptionColumns+`
 		FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN products r ON r.id = p.product_id WHERE s.user_id = ?`, userID),
 		&s.ID, &s.UserID, &s.Status, &anchor, &start, &end, &s.CancelAtPeriodEnd, &s.CancelReason, &s.CancelComment,
-		&canceled, &failed, &updated)
+		&canceled, &ended, &s.Credit, &failed, &s.RetryCount, &retry, &grace, &s.OverdueInvoiceID, &updated)
 	if err != nil {
 		return billing.Subscription{}, notFound(err, fmt.Sprintf("subscription of user %d", userID))
 	}
 	s.Plan = plan
 	s.Anchor, s.PeriodStart = time.Unix(anchor, 0).UTC(), time.Unix(start, 0).UTC()
-	s.PeriodEnd, s.CanceledAt, s.PaymentFailedAt = fromUnix(end), fromUnix(canceled), fromUnix(failed)
+	s.PeriodEnd, s.CanceledAt, s.EndedAt = fromUnix(end), fromUnix(canceled), fromUnix(ended)
+	s.PaymentFailedAt, s.NextRetryAt, s.GraceEndsAt = fromUnix(failed), fromUnix(retry), fromUnix(grace)
 	s.UpdatedAt = time.Unix(updated, 0).UTC()
 	return s, nil
 }
@@ -87,10 +89,12 @@ func (q queries) Subscription(ctx context.Context, userID int64) (billing.Subscr
 // UpdateSubscription writes every mutable field of the subscription.
 func (q queries) UpdateSubscription(ctx context.Context, s billing.Subscription) error {
 	_, err := q.q.ExecContext(ctx, `UPDATE subscriptions SET plan_id = ?, status = ?, anchor = ?, period_start = ?,
-		period_end = ?, cancel_at_period_end = ?, cancel_reason = ?, cancel_comment = ?, canceled_at = ?,
-		payment_failed_at = ?, updated_at = ? WHERE id = ?`,
+		period_end = ?, cancel_at_period_end = ?, cancel_reason = ?, cancel_comment = ?, canceled_at = ?, ended_at = ?,
+		credit = ?, payment_failed_at = ?, retry_count = ?, next_retry_at = ?, grace_ends_at = ?, overdue_invoice_id = ?,
+		updated_at = ? WHERE id = ?`,
 		s.Plan.ID, s.Status, s.Anchor.Unix(), s.PeriodStart.Unix(), unix(s.PeriodEnd), boolInt(s.CancelAtPeriodEnd),
-		s.CancelReason, s.CancelComment, unix(s.CanceledAt), unix(s.PaymentFailedAt), s.UpdatedAt.Unix(), s.ID)
+		s.CancelReason, s.CancelComment, unix(s.CanceledAt), unix(s.EndedAt), s.Credit, unix(s.PaymentFailedAt),
+		s.RetryCount, unix(s.NextRetryAt), unix(s.GraceEndsAt), nullID(s.OverdueInvoiceID), s.UpdatedAt.Unix(), s.ID)
 	if err != nil {
 		return fmt.Errorf("db: update subscription %d: %w", s.ID, err)
 	}
@@ -99,25 +103,48 @@ func (q queries) UpdateSubscription(ctx context.Context, s billing.Subscription)
 
 // Invoices returns the user's invoices, newest first.
 func (q queries) Invoices(ctx context.Context, userID int64) ([]billing.Invoice, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT id, user_id, description, amount, currency, status, period_start,
-		period_end, COALESCE(checkout_session_id, ''), created_at FROM invoices WHERE user_id = ? ORDER BY created_at DESC, id DESC`, userID)
+	rows, err := q.q.QueryContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE user_id = ? ORDER BY created_at DESC, id DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("db: invoices: %w", err)
 	}
 	defer rows.Close()
 	var out []billing.Invoice
 	for rows.Next() {
-		var inv billing.Invoice
-		var ps, pe sql.NullInt64
-		var created int64
-		if err := rows.Scan(&inv.ID, &inv.UserID, &inv.Description, &inv.Amount.Amount, &inv.Amount.Currency, &inv.Status,
-			&ps, &pe, &inv.CheckoutID, &created); err != nil {
+		inv, err := scanInvoice(rows)
+		if err != nil {
 			return nil, fmt.Errorf("db: invoices: %w", err)
 		}
-		inv.PeriodStart, inv.PeriodEnd, inv.CreatedAt = fromUnix(ps), fromUnix(pe), time.Unix(created, 0).UTC()
 		out = append(out, inv)
 	}
 	return out, rows.Err()
+}
+
+const invoiceColumns = `id, user_id, description, amount, currency, status, period_start, period_end,
+	COALESCE(checkout_session_id, ''), credit_applied, created_at`
+
+func scanInvoice(row scanner) (billing.Invoice, error) {
+	var inv billing.Invoice
+	var ps, pe sql.NullInt64
+	var created int64
+	err := row.Scan(&inv.ID, &inv.UserID, &inv.Description, &inv.Amount.Amount, &inv.Amount.Currency, &inv.Status,
+		&ps, &pe, &inv.CheckoutID, &inv.CreditApplied, &created)
+	inv.PeriodStart, inv.PeriodEnd, inv.CreatedAt = fromUnix(ps), fromUnix(pe), time.Unix(created, 0).UTC()
+	return inv, err
+}
+
+// Invoice returns one invoice.
+func (q queries) Invoice(ctx context.Context, id int64) (billing.Invoice, error) {
+	inv, err := scanInvoice(q.q.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE id = ?`, id))
+	return inv, notFound(err, fmt.Sprintf("invoice %d", id))
+}
+
+// SetInvoiceStatus marks an invoice paid or failed.
+func (q queries) SetInvoiceStatus(ctx context.Context, id int64, status billing.InvoiceStatus) error {
+	_, err := q.q.ExecContext(ctx, `UPDATE invoices SET status = ? WHERE id = ?`, status, id)
+	if err != nil {
+		return fmt.Errorf("db: invoice %d status: %w", id, err)
+	}
+	return nil
 }
 
 // CreateInvoice stores an invoice and returns its id.
@@ -127,24 +154,24 @@ func (q queries) CreateInvoice(ctx context.Context, inv billing.Invoice) (int64,
 		checkout = inv.CheckoutID
 	}
 	res, err := q.q.ExecContext(ctx, `INSERT INTO invoices (user_id, description, amount, currency, status, period_start,
-		period_end, checkout_session_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		period_end, checkout_session_id, credit_applied, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inv.UserID, inv.Description, inv.Amount.Amount, inv.Amount.Currency, inv.Status, unix(inv.PeriodStart),
-		unix(inv.PeriodEnd), checkout, inv.CreatedAt.Unix())
+		unix(inv.PeriodEnd), checkout, inv.CreditApplied, inv.CreatedAt.Unix())
 	if err != nil {
 		return 0, fmt.Errorf("db: create invoice: %w", err)
 	}
 	return res.LastInsertId()
 }
 
-const checkoutColumns = `id, user_id, from_plan_id, plan_id, timing, amount, currency, status, payment_url,
-	COALESCE(provider_ref, ''), created_at, expires_at, completed_at`
+const checkoutColumns = `id, user_id, purpose, COALESCE(invoice_id, 0), credit_used, from_plan_id, plan_id, timing,
+	amount, currency, status, payment_url, COALESCE(provider_ref, ''), created_at, expires_at, completed_at`
 
 func scanCheckout(row scanner) (billing.CheckoutSession, error) {
 	var c billing.CheckoutSession
 	var created, expires int64
 	var completed sql.NullInt64
-	err := row.Scan(&c.ID, &c.UserID, &c.FromPlanID, &c.PlanID, &c.Timing, &c.Amount.Amount, &c.Amount.Currency,
-		&c.Status, &c.PaymentURL, &c.ProviderRef, &created, &expires, &completed)
+	err := row.Scan(&c.ID, &c.UserID, &c.Purpose, &c.InvoiceID, &c.CreditUsed, &c.FromPlanID, &c.PlanID, &c.Timing,
+		&c.Amount.Amount, &c.Amount.Currency, &c.Status, &c.PaymentURL, &c.ProviderRef, &created, &expires, &completed)
 	c.CreatedAt, c.ExpiresAt, c.CompletedAt = time.Unix(created, 0).UTC(), time.Unix(expires, 0).UTC(), fromUnix(completed)
 	return c, err
 }
@@ -181,9 +208,10 @@ func (q queries) OpenCheckoutSessions(ctx context.Context, userID int64) ([]bill
 
 // CreateCheckoutSession stores a new checkout session.
 func (q queries) CreateCheckoutSession(ctx context.Context, c billing.CheckoutSession) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO checkout_sessions (id, user_id, from_plan_id, plan_id, timing, amount,
-		currency, status, payment_url, provider_ref, created_at, expires_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.UserID, c.FromPlanID, c.PlanID, c.Timing, c.Amount.Amount, c.Amount.Currency, c.Status, c.PaymentURL,
+	_, err := q.q.ExecContext(ctx, `INSERT INTO checkout_sessions (id, user_id, purpose, invoice_id, credit_used, from_plan_id,
+		plan_id, timing, amount, currency, status, payment_url, provider_ref, created_at, expires_at, completed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.UserID, c.Purpose, nullID(c.InvoiceID), c.CreditUsed, c.FromPlanID, c.PlanID, c.Timing, c.Amount.Amount, c.Amount.Currency, c.Status, c.PaymentURL,
 		nullString(c.ProviderRef), c.CreatedAt.Unix(), c.ExpiresAt.Unix(), unix(c.CompletedAt))
 	if err != nil {
 		return fmt.Errorf("db: create checkout session: %w", err)

@@ -78,3 +78,35 @@ func (s *Store) UndeliveredSandboxSessions(ctx context.Context) ([]sandbox.Sessi
 	}
 	return out, rows.Err()
 }
+
+// SandboxCardFails tells whether the customer's test card declines.
+func (s *Store) SandboxCardFails(ctx context.Context, email string) (bool, error) {
+	var fails bool
+	err := s.db.QueryRowContext(ctx, `SELECT fails FROM sandbox_cards WHERE email = ?`, email).Scan(&fails)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return fails, err
+}
+
+// SetSandboxCard saves whether the customer's test card declines.
+func (s *Store) SetSandboxCard(ctx context.Context, email string, fails bool) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sandbox_cards (email, fails) VALUES (?, ?)
+		ON CONFLICT (email) DO UPDATE SET fails = excluded.fails`, email, boolInt(fails))
+	return err
+}
+
+// RecordSandboxCharge stores a charge once per key and returns the stored one.
+func (s *Store) RecordSandboxCharge(ctx context.Context, c sandbox.ChargeRecord) (sandbox.ChargeRecord, error) {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sandbox_charges (key, email, amount, currency, succeeded, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`, c.Key, c.Email, c.Amount.Amount, c.Amount.Currency,
+		boolInt(c.Succeeded), c.CreatedAt.Unix())
+	if err != nil {
+		return c, fmt.Errorf("db: sandbox charge: %w", err)
+	}
+	var created int64
+	err = s.db.QueryRowContext(ctx, `SELECT key, email, amount, currency, succeeded, created_at FROM sandbox_charges WHERE key = ?`, c.Key).
+		Scan(&c.Key, &c.Email, &c.Amount.Amount, &c.Amount.Currency, &c.Succeeded, &created)
+	c.CreatedAt = time.Unix(created, 0).UTC()
+	return c, err
+}

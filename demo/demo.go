@@ -44,6 +44,11 @@ func Catalogue() []billing.Plan {
 	}
 }
 
+// Cards sets the sandbox provider's saved test cards.
+type Cards interface {
+	SetSandboxCard(ctx context.Context, email string, fails bool) error
+}
+
 // Accounts is what Seed needs from the account service.
 type Accounts interface {
 	CreateUser(ctx context.Context, email, name, password string, role account.Role) (account.User, error)
@@ -53,12 +58,13 @@ type Accounts interface {
 type person struct {
 	email, name string
 	role        account.Role
+	cardFails   bool // the sandbox declines this customer's saved card
 	setup       func(now time.Time, sub *billing.Subscription, plans map[string]billing.Plan) []billing.Invoice
 }
 
 // Seed creates the demo accounts that do not exist yet; running it again
 // changes nothing.
-func Seed(ctx context.Context, accounts Accounts, store billing.Store, now time.Time) error {
+func Seed(ctx context.Context, accounts Accounts, store billing.Store, cards Cards, now time.Time) error {
 	plans := map[string]billing.Plan{}
 	for _, p := range Catalogue() {
 		plans[p.ID] = p
@@ -81,8 +87,12 @@ func Seed(ctx context.Context, accounts Accounts, store billing.Store, now time.
 			}
 			for _, inv := range p.setup(now, &sub, plans) {
 				inv.UserID = u.ID
-				if _, err := tx.CreateInvoice(ctx, inv); err != nil {
+				id, err := tx.CreateInvoice(ctx, inv)
+				if err != nil {
 					return err
+				}
+				if inv.Status == billing.InvoiceFailed {
+					sub.OverdueInvoiceID = id
 				}
 			}
 			sub.UpdatedAt = now
@@ -90,6 +100,11 @@ func Seed(ctx context.Context, accounts Accounts, store billing.Store, now time.
 		})
 		if err != nil {
 			return fmt.Errorf("demo: %s subscription: %w", p.email, err)
+		}
+		if p.cardFails {
+			if err := cards.SetSandboxCard(ctx, p.email, true); err != nil {
+				return fmt.Errorf("demo: %s card: %w", p.email, err)
+			}
 		}
 	}
 	return nil
@@ -116,13 +131,15 @@ func people() []person {
 			setup: func(now time.Time, sub *billing.Subscription, plans map[string]billing.Plan) []billing.Invoice {
 				return onPlan(sub, plans["pro-monthly"], now.AddDate(0, 0, -40), 1)
 			}},
-		{email: "carol@example.com", name: "Carol Chen", role: account.Customer,
+		{email: "carol@example.com", name: "Carol Chen", role: account.Customer, cardFails: true,
 			// Renewed two days ago and the card was declined: overdue, plan still usable.
 			setup: func(now time.Time, sub *billing.Subscription, plans map[string]billing.Plan) []billing.Invoice {
 				invs := onPlan(sub, plans["starter-annual"], now.AddDate(-1, 0, -2), 1)
 				last := &invs[len(invs)-1]
 				last.Status = billing.InvoiceFailed
-				sub.Status, sub.PaymentFailedAt = billing.Overdue, last.PeriodStart
+				sub.Status, sub.PaymentFailedAt, sub.RetryCount = billing.Overdue, last.PeriodStart, 1
+				sub.NextRetryAt = last.PeriodStart.Add(billing.RetrySchedule[1])
+				sub.GraceEndsAt = last.PeriodStart.Add(billing.PermitDays * 24 * time.Hour)
 				return invs
 			}},
 		{email: "dave@example.com", name: "Dave Diaz", role: account.Customer,

@@ -20,7 +20,7 @@ func TestSeedIsIdempotentAndMatchesTheContract(t *testing.T) {
 	accounts := account.NewService(store.Accounts(), clock.NewFixed(now), account.NewThrottle(clock.NewFixed(now), time.Minute, 5, 5), account.Config{PasswordCost: bcrypt.MinCost})
 	ctx := context.Background()
 	for i := 0; i < 2; i++ {
-		if err := demo.Seed(ctx, accounts, store, now); err != nil {
+		if err := demo.Seed(ctx, accounts, store, store, now); err != nil {
 			t.Fatalf("seed %d: %v", i, err)
 		}
 	}

@@ -56,6 +56,21 @@ type Store interface {
 	CloseSandboxSession(ctx context.Context, id string, to Status, eventID string) (bool, error)
 	MarkSandboxDelivered(ctx context.Context, id string, at time.Time) error
 	UndeliveredSandboxSessions(ctx context.Context) ([]Session, error)
+	// SandboxCardFails tells whether the customer's saved test card declines.
+	SandboxCardFails(ctx context.Context, email string) (bool, error)
+	SetSandboxCard(ctx context.Context, email string, fails bool) error
+	// RecordSandboxCharge stores a charge unless its key exists, and returns
+	// the stored one, so a charge key is only ever charged once.
+	RecordSandboxCharge(ctx context.Context, c ChargeRecord) (ChargeRecord, error)
+}
+
+// ChargeRecord is a charge of a saved card.
+type ChargeRecord struct {
+	Key       string
+	Email     string
+	Amount    billing.Money
+	Succeeded bool
+	CreatedAt time.Time
 }
 
 // Event is the webhook body the sandbox sends.
@@ -114,6 +129,26 @@ func (p *Provider) CreateCheckout(ctx context.Context, req billing.CheckoutReque
 	return billing.ProviderCheckout{Ref: s.ID, PaymentURL: p.PaymentURL(s.ID)}, nil
 }
 
+// Charge charges the customer's saved test card. It succeeds unless the
+// card is set to fail (as the demo customer carol's is); the same key always
+// gives the same answer and charges once.
+func (p *Provider) Charge(ctx context.Context, req billing.ChargeRequest) (billing.ChargeResult, error) {
+	fails, err := p.store.SandboxCardFails(ctx, req.Email)
+	if err != nil {
+		return billing.ChargeResult{}, err
+	}
+	rec, err := p.store.RecordSandboxCharge(ctx, ChargeRecord{Key: req.Key, Email: req.Email, Amount: req.Amount,
+		Succeeded: !fails, CreatedAt: p.clock.Now()})
+	if err != nil {
+		return billing.ChargeResult{}, err
+	}
+	res := billing.ChargeResult{Ref: "sbx_charge:" + rec.Key, Succeeded: rec.Succeeded}
+	if !rec.Succeeded {
+		res.Reason = "card declined (sandbox test card set to fail)"
+	}
+	return res, nil
+}
+
 // PaymentURL is where the customer pays for session id.
 func (p *Provider) PaymentURL(id string) string { return p.baseURL + "/sandbox/checkout/" + id }
 
@@ -161,6 +196,13 @@ func (p *Provider) Complete(ctx context.Context, id string, pay bool) (Session, 
 	}
 	if s, err = p.store.SandboxSession(ctx, id); err != nil || !closed {
 		return s, err // a concurrent click closed it first and reports it
+	}
+	if pay {
+		// The card entered at checkout becomes the saved card, as hosted
+		// checkouts do, so the next renewal uses it.
+		if err := p.store.SetSandboxCard(ctx, s.Email, false); err != nil {
+			p.log.Warn("sandbox: save card", "err", err)
+		}
 	}
 	if err := p.deliver(ctx, s); err != nil {
 		// The outcome is stored; RedeliverPending sends it later and the
