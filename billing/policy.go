@@ -14,13 +14,13 @@ type ChangeKind string
 
 // The transitions the policy knows.
 const (
-	KindSubscribe   ChangeKind = "subscribe"     // from the free plan to a paid one
-	KindUpgrade     ChangeKind = "upgrade"       // higher monthly-equivalent price
-	KindToAnnual    ChangeKind = "to_annual"     // same product, Monthly to Annual
-	KindToMonthly   ChangeKind = "to_monthly"    // same product, Annual to Monthly
-	KindDowngrade   ChangeKind = "downgrade"     // lower (or equal) monthly-equivalent price
-	KindToFree      ChangeKind = "to_free"       // to the free plan
-	KindLeaveUnpaid ChangeKind = "overdue_free"  // to the free plan while a payment is overdue
+	KindSubscribe   ChangeKind = "subscribe"    // from the free plan to a paid one
+	KindUpgrade     ChangeKind = "upgrade"      // higher monthly-equivalent price
+	KindToAnnual    ChangeKind = "to_annual"    // same product, Monthly to Annual
+	KindToMonthly   ChangeKind = "to_monthly"   // same product, Annual to Monthly
+	KindDowngrade   ChangeKind = "downgrade"    // lower (or equal) monthly-equivalent price
+	KindToFree      ChangeKind = "to_free"      // to the free plan
+	KindLeaveUnpaid ChangeKind = "overdue_free" // to the free plan while a payment is overdue
 )
 
 // Decision is what the policy allows for one change.

@@ -94,7 +94,11 @@ func TestProration(t *testing.T) {
 		{"account credit is used", on(proM, at(2027, 1, 31, 12), 1000), bizM, at(2027, 2, 28, 12).Add(-time.Second), 0, 1000, 8900, 0},
 		{"account credit covers it all", on(proM, at(2027, 1, 31, 12), 20000), bizM, at(2027, 2, 28, 12).Add(-time.Second), 0, 9900, 0, 10100},
 		{"from free nothing is unused", billing.Subscription{Plan: free, Status: billing.Active}, proA, at(2027, 3, 1, 0), 0, 0, 29000, 0},
-		{"an unpaid period is not credited", func() billing.Subscription { s := on(proM, at(2027, 1, 31, 12), 0); s.Status = billing.Overdue; return s }(), bizM, at(2027, 2, 14, 12), 0, 0, 9900, 0},
+		{"an unpaid period is not credited", func() billing.Subscription {
+			s := on(proM, at(2027, 1, 31, 12), 0)
+			s.Status = billing.Overdue
+			return s
+		}(), bizM, at(2027, 2, 14, 12), 0, 0, 9900, 0},
 		{"zero result: credit equals price", on(proM, at(2027, 1, 31, 12), 9900), bizM, at(2027, 2, 28, 12), 0, 9900, 0, 0},
 	}
 	for _, c := range cases {

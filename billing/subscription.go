@@ -75,7 +75,9 @@ func (s Subscription) IsExpired(now time.Time) bool {
 }
 
 // CreditMoney is the account credit as money.
-func (s Subscription) CreditMoney() Money { return Money{Amount: s.Credit, Currency: s.Plan.Price.Currency} }
+func (s Subscription) CreditMoney() Money {
+	return Money{Amount: s.Credit, Currency: s.Plan.Price.Currency}
+}
 
 // ScheduledChange is a future phase: the plan the subscription moves to at EffectiveAt.
 type ScheduledChange struct {
@@ -89,13 +91,13 @@ type ScheduledChange struct {
 
 // Invoice is a record of money asked for.
 type Invoice struct {
-	ID          int64
-	UserID      int64
-	Description string
-	Amount      Money
-	Status      InvoiceStatus
-	PeriodStart time.Time
-	PeriodEnd   time.Time
+	ID            int64
+	UserID        int64
+	Description   string
+	Amount        Money
+	Status        InvoiceStatus
+	PeriodStart   time.Time
+	PeriodEnd     time.Time
 	CheckoutID    string
 	CreditApplied int64 // account credit that paid part of this invoice
 	CreatedAt     time.Time

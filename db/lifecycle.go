@@ -114,4 +114,3 @@ func (q queries) UpdateCharge(ctx context.Context, c billing.Charge) error {
 	}
 	return nil
 }
-
