@@ -122,7 +122,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	handler := web.NewServer(web.Deps{
 		Accounts: accounts, SessionSecret: sessionSecret, SessionMaxAge: 12 * time.Hour, Log: cfg.Logger,
 		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Sandbox: provider, Ping: store.Ping, Wall: cfg.Wall,
-			WebhookSecrets: [][]byte{[]byte(webhookSecret)}},
+			WebhookSecrets: [][]byte{[]byte(webhookSecret)}, TestClock: billingClock, APIKey: cfg.APIKey},
 	})
 	return &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg}, nil
 }
@@ -145,10 +145,28 @@ func (a *App) WebhookSecret(ctx context.Context) (string, error) {
 	return secret(ctx, a.Store, a.Config.WebhookSecret, "sandbox_webhook_secret")
 }
 
-// Start runs background work: events the sandbox recorded but never
-// delivered (say, the server stopped mid-payment) are sent again.
+// WorkerInterval is how often the lifecycle worker looks for due work.
+const WorkerInterval = time.Minute
+
+// Start runs background work until ctx ends: events the sandbox recorded
+// but never delivered (say, the server stopped mid-payment) are sent again,
+// and the lifecycle worker applies renewals, scheduled changes and dunning.
 func (a *App) Start(ctx context.Context) {
 	go a.Sandbox.RedeliverPending(ctx)
+	go func() {
+		t := time.NewTicker(WorkerInterval)
+		defer t.Stop()
+		for {
+			if _, err := a.Billing.RunDue(ctx); err != nil && ctx.Err() == nil {
+				a.Config.Logger.Error("lifecycle worker", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 }
 
 // Close releases the database.

@@ -31,6 +31,9 @@ func (h *Handlers) CheckoutReturn(c *gin.Context) {
 		case billing.CheckoutCompleted:
 			p.Outcome, p.Heading = "paid", "Payment received"
 			p.Message = "Thank you. You are now on " + plan.Name() + "."
+			if cs.Purpose == billing.ForOverdue {
+				p.Message = "Thank you. Your overdue payment is settled and " + plan.Name() + " continues."
+			}
 		case billing.CheckoutFailed:
 			p.Outcome, p.Heading = "declined", "Payment declined"
 			p.Message = "Your payment did not go through and nothing was charged. Your plan has not changed."

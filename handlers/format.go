@@ -47,8 +47,5 @@ func limits(p billing.Product) []limitRow {
 
 type limitRow struct{ name, value string }
 
-var cancelReasons = map[string]string{
-	"too_expensive": "Too expensive", "missing_features": "Missing features", "switched_service": "Switched to another service",
-	"unused": "Not using it enough", "customer_service": "Customer service", "too_complex": "Too complex",
-	"low_quality": "Quality was too low", "other": "Other reason",
-}
+// negative formats a credit as a subtraction.
+func negative(m billing.Money) string { return "−" + m.String() }

@@ -40,6 +40,8 @@ type Deps struct {
 	WebhookSecrets [][]byte        // accepted secrets for provider webhooks (several while rotating)
 	Ping           func(ctx context.Context) error
 	Wall           account.Clock // real time, for webhook signature freshness
+	TestClock      TestClock     // nil unless the provider is the sandbox
+	APIKey         string        // the server-to-server key; "" disables it
 	Log            *slog.Logger
 }
 
@@ -64,7 +66,7 @@ func (h *Handlers) page(fn pageFunc) gin.HandlerFunc {
 			status, msg := h.classify(c, err)
 			h.render(c, status, views.ErrorView(views.ErrorPage{
 				Page: h.basePage(c, errorHeading(status)), Status: status, Heading: errorHeading(status), Message: msg,
-				BackURL: "/subscription",
+				BackURL: home(c),
 			}))
 		}
 	}
@@ -122,7 +124,7 @@ func (h *Handlers) render(c *gin.Context, status int, comp templ.Component) {
 func (h *Handlers) basePage(c *gin.Context, title string) views.Page {
 	p := views.Page{Title: title}
 	if u, ok := CurrentUser(c); ok {
-		p.User = &views.User{Email: u.Email, Name: u.Name}
+		p.User = &views.User{Email: u.Email, Name: u.Name, Manager: u.Role == account.Manager}
 	}
 	return p
 }
@@ -157,3 +159,15 @@ func (h *Handlers) NotFound(c *gin.Context) {
 func (h *Handlers) NotACustomer(c *gin.Context) {
 	h.page(func(*gin.Context) error { return billing.ErrForbidden })(c)
 }
+
+// home is where a signed-in user starts: customers at their subscription,
+// account managers at their tools.
+func home(c *gin.Context) string {
+	if u, ok := CurrentUser(c); ok && u.Role == account.Manager {
+		return "/manage/test-clock"
+	}
+	return "/subscription"
+}
+
+// Home sends a signed-in user to their start page.
+func (h *Handlers) Home(c *gin.Context) { c.Redirect(http.StatusSeeOther, home(c)) }

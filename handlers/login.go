@@ -16,7 +16,7 @@ import (
 // LoginPage shows the sign-in form.
 func (h *Handlers) LoginPage(c *gin.Context) {
 	if _, ok := CurrentUser(c); ok {
-		c.Redirect(http.StatusSeeOther, "/subscription")
+		c.Redirect(http.StatusSeeOther, home(c))
 		return
 	}
 	h.render(c, http.StatusOK, views.Login(views.LoginPage{Page: views.Page{Title: "Sign in"}, Next: safeNext(c.Query("next"))}))
@@ -25,7 +25,7 @@ func (h *Handlers) LoginPage(c *gin.Context) {
 // Login checks the credentials and starts a new session; any session the
 // browser had before is ended first, so a cookie fixed by someone else is useless.
 func (h *Handlers) Login(c *gin.Context) {
-	email, password, next := c.PostForm("email"), c.PostForm("password"), safeNext(c.PostForm("next"))
+	email, password, next := c.PostForm("email"), c.PostForm("password"), c.PostForm("next")
 	fail := func(status int, msg string) {
 		h.render(c, status, views.Login(views.LoginPage{Page: views.Page{Title: "Sign in"}, Email: email, Error: msg, Next: next}))
 	}
@@ -34,7 +34,7 @@ func (h *Handlers) Login(c *gin.Context) {
 		return
 	}
 	_ = h.Accounts.Logout(c.Request.Context(), h.Cookies.Token(c))
-	token, _, err := h.Accounts.Login(c.Request.Context(), email, password, c.ClientIP())
+	token, u, err := h.Accounts.Login(c.Request.Context(), email, password, c.ClientIP())
 	var throttled *account.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
@@ -54,6 +54,10 @@ func (h *Handlers) Login(c *gin.Context) {
 		fail(http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 		return
 	}
+	SetUser(c, u)
+	if next = safeNext(next); next == "" {
+		next = home(c)
+	}
 	c.Redirect(http.StatusSeeOther, next)
 }
 
@@ -67,10 +71,11 @@ func (h *Handlers) Logout(c *gin.Context) {
 }
 
 // safeNext keeps post-login redirects on this site: only absolute paths,
-// never "//host" or "/\host", which browsers treat as another site.
+// never "//host" or "/\host", which browsers treat as another site. It
+// returns "" for anything else, meaning the user's home page.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return "/subscription"
+		return ""
 	}
 	return next
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,8 +20,8 @@ func (h *Handlers) Subscription(c *gin.Context) {
 		flash = &views.Flash{Kind: "error", Message: fmt.Sprintf("%q is not a billing interval; choose Monthly or Annual.", truncate(string(interval), 20))}
 		interval = ""
 	}
-	if c.Query("notice") == "changed" {
-		flash = &views.Flash{Kind: "success", Message: "Your plan has been changed."}
+	if msg, ok := notices[c.Query("notice")]; ok {
+		flash = &views.Flash{Kind: "success", Message: msg}
 	}
 	status := http.StatusOK
 	if flash != nil && flash.Kind == "error" {
@@ -48,10 +49,15 @@ func (h *Handlers) renderSubscription(c *gin.Context, status int, interval billi
 		}
 	}
 	p := views.SubscriptionPage{
-		Page: h.basePage(c, "Your subscription"), Current: currentPlanView(sub), Notice: subscriptionNotice(sub),
+		Page: h.basePage(c, "Your subscription"), Current: currentPlanView(sub), Notice: subscriptionNotice(sub, h.Billing.Now()),
 		Interval: string(interval), MonthURL: "/subscription?interval=month", YearURL: "/subscription?interval=year",
 	}
 	p.Nav, p.Flash = "subscription", flash
+	if sc, ok, err := h.Billing.ScheduledChange(ctx, sub.UserID); err != nil {
+		return err
+	} else if ok {
+		p.Scheduled = &views.Scheduled{PlanName: sc.Plan.Name(), Price: planPrice(sc.Plan), Date: day(sc.EffectiveAt)}
+	}
 	for _, plan := range plans {
 		card := planCard(sub, plan, plans)
 		switch {
@@ -85,24 +91,52 @@ func currentPlanView(sub billing.Subscription) views.CurrentPlan {
 	for _, l := range limits(plan.Product) {
 		cp.Limits = append(cp.Limits, views.Limit{Name: l.name, Value: l.value})
 	}
+	if sub.Credit > 0 {
+		cp.Credit = sub.CreditMoney().String()
+	}
+	if sub.Renews() && !sub.CancelAtPeriodEnd && sub.Status == billing.Active {
+		cp.CancelURL = "/subscription/cancel"
+	}
 	return cp
 }
 
-// subscriptionNotice explains a payment problem or a coming end.
-func subscriptionNotice(sub billing.Subscription) *views.Notice {
+// notices are the messages a redirect may ask the subscription page to show;
+// only these codes are accepted, so no text comes from the URL.
+var notices = map[string]string{
+	"changed":     "Your plan has been changed.",
+	"scheduled":   "Your change is scheduled. You keep your current plan until then.",
+	"unscheduled": "The scheduled change was undone. Your current plan continues as before.",
+	"cancelled":   "Your subscription is cancelled. You keep your plan until the end of the period you paid for.",
+	"resumed":     "Welcome back: your subscription will renew as usual.",
+}
+
+// subscriptionNotice explains a payment problem or a coming end, with the
+// action that fixes it.
+func subscriptionNotice(sub billing.Subscription, now time.Time) *views.Notice {
 	switch {
 	case sub.Status == billing.Overdue:
-		return &views.Notice{Kind: "danger", Title: "Your last payment failed",
-			Body: fmt.Sprintf("We could not charge %s for %s on %s. Your plan stays usable for now; pay the overdue amount to keep it, or move to the free plan.",
-				sub.Plan.Price, sub.Plan.Name(), day(sub.PaymentFailedAt))}
+		body := fmt.Sprintf("We could not charge %s for %s on %s. ", sub.Plan.Price, sub.Plan.Name(), day(sub.PaymentFailedAt))
+		if !sub.NextRetryAt.IsZero() {
+			body += fmt.Sprintf("We will try your card again on %s. ", day(sub.NextRetryAt))
+		}
+		body += fmt.Sprintf("Your plan stays usable until %s; pay now to keep it, or move to the free plan.", day(sub.GraceEndsAt))
+		return &views.Notice{Kind: "danger", Title: "Your last payment failed", Body: body, Actions: []views.Action{
+			{Label: "Pay now", PostURL: "/subscription/overdue/pay", Primary: true},
+			{Label: "Move to Free", Href: "/subscription/change?plan=free"},
+		}}
 	case sub.CancelAtPeriodEnd:
 		body := fmt.Sprintf("You cancelled %s. You keep it until %s, then move to the free plan.", sub.Plan.Name(), day(sub.PeriodEnd))
-		if r, ok := cancelReasons[sub.CancelReason]; ok {
+		if r := billing.CancelReasonLabel(sub.CancelReason); r != "" {
 			body += " Reason given: " + r + "."
 		}
-		return &views.Notice{Kind: "warning", Title: "Your subscription ends on " + day(sub.PeriodEnd), Body: body}
+		return &views.Notice{Kind: "warning", Title: "Your subscription ends on " + day(sub.PeriodEnd), Body: body,
+			Actions: []views.Action{{Label: "Resume subscription", PostURL: "/subscription/resume", Primary: true}}}
 	case sub.Status == billing.Canceled:
-		return &views.Notice{Kind: "info", Title: "Your subscription was cancelled", Body: "You are on the free plan. Choose a plan below to subscribe again."}
+		body := "You are on the free plan. Choose a plan below to subscribe again."
+		if !sub.EndedAt.IsZero() {
+			body = fmt.Sprintf("Your paid plan ended on %s. ", day(sub.EndedAt)) + body
+		}
+		return &views.Notice{Kind: "info", Title: "Your subscription was cancelled", Body: body}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,7 +29,11 @@ func (h *Handlers) SubscriptionChange(c *gin.Context) {
 	if h.changeRejected(c, err) {
 		return
 	}
-	if res.Applied {
+	switch {
+	case res.Scheduled:
+		c.Redirect(http.StatusSeeOther, "/subscription?notice=scheduled")
+		return
+	case res.Applied:
 		c.Redirect(http.StatusSeeOther, "/subscription?notice=changed")
 		return
 	}
@@ -43,8 +48,13 @@ func (h *Handlers) changeRejected(c *gin.Context, err error) bool {
 		return false
 	}
 	var verr *billing.ValidationError
-	if errors.As(err, &verr) {
-		if rerr := h.renderSubscription(c, http.StatusBadRequest, "", &views.Flash{Kind: "error", Message: verr.Error()}); rerr == nil {
+	var conflict *billing.ConflictError
+	status := http.StatusBadRequest
+	if errors.As(err, &conflict) {
+		status = http.StatusConflict
+	}
+	if errors.As(err, &verr) || conflict != nil {
+		if rerr := h.renderSubscription(c, status, "", &views.Flash{Kind: "error", Message: err.Error()}); rerr == nil {
 			return true
 		}
 	}
@@ -58,22 +68,65 @@ func (h *Handlers) changePage(c *gin.Context, p billing.ChangePreview) views.Cha
 		Page: h.basePage(c, "Confirm plan change"), PlanID: to.ID, Timing: string(p.Timing),
 		FromName: from.Name(), FromPrice: planPrice(from), ToName: to.Name(), ToPrice: planPrice(to), ToFeatures: to.Product.Features,
 		AmountDue: p.AmountDue.String(), NeedsPayment: !p.AmountDue.IsZero(), EffectiveDate: effective(p),
-		RenewalDate: day(p.NewPeriodEnd),
+		Reason: p.Decision.Reason, Scheduled: p.Scheduled(), Lines: priceLines(p),
 	}
 	cp.Nav = "subscription"
-	if !to.Free() {
-		cp.Lines = append(cp.Lines, views.Line{Label: fmt.Sprintf("%s, %s to %s", to.Name(), day(p.EffectiveAt), day(p.NewPeriodEnd)), Amount: to.Price.String()})
-		if p.NewPeriodEnd.IsZero() {
-			cp.RenewalDate = ""
+	if !p.NewPeriodEnd.IsZero() {
+		renewal := to.Price
+		if p.Scheduled() { // charged when the phase starts, after any credit
+			renewal.Amount = max(to.Price.Amount-p.Current.Credit, 0)
+			cp.RenewalDate = fmt.Sprintf("%s, %s", day(p.EffectiveAt), renewal)
 		} else {
-			cp.RenewalDate = fmt.Sprintf("%s, %s", day(p.NewPeriodEnd), to.Price)
+			cp.RenewalDate = fmt.Sprintf("%s, %s", day(p.NewPeriodEnd), renewal)
 		}
 	}
-	cp.ConfirmLabel = "Switch to " + to.Name()
-	if cp.NeedsPayment {
+	if len(p.Decision.Timings) > 1 {
+		for _, t := range p.Decision.Timings {
+			cp.Timings = append(cp.Timings, timingOption(p, t))
+		}
+	}
+	switch {
+	case cp.NeedsPayment:
 		cp.ConfirmLabel = "Continue to payment: " + p.AmountDue.String()
+	case p.Scheduled():
+		cp.ConfirmLabel = "Schedule the change for " + day(p.EffectiveAt)
+	default:
+		cp.ConfirmLabel = "Switch to " + to.Name() + " now"
 	}
 	return cp
+}
+
+// priceLines shows how the amount due today is worked out.
+func priceLines(p billing.ChangePreview) []views.Line {
+	if p.Scheduled() {
+		return []views.Line{{Label: "Nothing is charged today. Your current plan continues until " + day(p.EffectiveAt), Amount: p.AmountDue.String()}}
+	}
+	q := p.Quote
+	var lines []views.Line
+	if !p.To.Free() {
+		lines = append(lines, views.Line{Label: fmt.Sprintf("%s, %s to %s", p.To.Name(), day(p.EffectiveAt), day(p.NewPeriodEnd)), Amount: q.Price.String()})
+	}
+	if !q.UnusedCredit.IsZero() {
+		lines = append(lines, views.Line{Label: fmt.Sprintf("Credit for unused time on %s (%s to %s)", p.Current.Plan.Name(),
+			day(p.EffectiveAt), day(p.Current.PeriodEnd)), Amount: negative(q.UnusedCredit)})
+	}
+	if !q.AccountCredit.IsZero() {
+		lines = append(lines, views.Line{Label: "Account credit", Amount: negative(q.AccountCredit)})
+	}
+	if q.CreditAfter.Amount > 0 {
+		lines = append(lines, views.Line{Label: "Left as account credit for your next charges", Amount: q.CreditAfter.String()})
+	}
+	return lines
+}
+
+func timingOption(p billing.ChangePreview, t billing.Timing) views.TimingOption {
+	o := views.TimingOption{Href: fmt.Sprintf("/subscription/change?plan=%s&timing=%s", url.QueryEscape(p.To.ID), t), Selected: t == p.Timing}
+	if t == billing.Now {
+		o.Label, o.Detail = "Start today", "Pay the difference now, with credit for the unused part of your current period."
+	} else {
+		o.Label, o.Detail = "Start at renewal on "+day(p.Current.PeriodEnd), "Nothing to pay today; the new price is charged at renewal."
+	}
+	return o
 }
 
 func effective(p billing.ChangePreview) string {

@@ -13,8 +13,9 @@ type Page struct {
 
 // User is the signed-in person as the header shows them.
 type User struct {
-	Email string
-	Name  string
+	Email   string
+	Name    string
+	Manager bool
 }
 
 // Flash is a one-line message at the top of a page.
@@ -33,9 +34,25 @@ type LoginPage struct {
 
 // Notice is a banner about the subscription's state.
 type Notice struct {
-	Kind  string // warning, danger, info
-	Title string
-	Body  string
+	Kind    string // warning, danger, info
+	Title   string
+	Body    string
+	Actions []Action
+}
+
+// Action is a button (a POST form) or a link on a notice.
+type Action struct {
+	Label   string
+	PostURL string // a form posting here, when set
+	Href    string // a link, otherwise
+	Primary bool
+}
+
+// Scheduled is a change waiting for the end of the period.
+type Scheduled struct {
+	PlanName string
+	Price    string
+	Date     string
 }
 
 // CurrentPlan describes the subscription in force.
@@ -54,6 +71,8 @@ type CurrentPlan struct {
 	RenewLabel  string // "Renews on" or "Ends on"
 	Features    []string
 	Limits      []Limit
+	Credit      string // account credit, "" when none
+	CancelURL   string // "" when there is nothing to cancel
 }
 
 // Limit is a named limit of a plan, e.g. Apps: 10.
@@ -81,6 +100,7 @@ type SubscriptionPage struct {
 	Page
 	Current   CurrentPlan
 	Notice    *Notice
+	Scheduled *Scheduled
 	Interval  string // month or year: which prices the picker shows
 	MonthURL  string
 	YearURL   string
@@ -104,6 +124,35 @@ type ChangePage struct {
 	RenewalDate   string // empty when the new plan does not renew
 	Lines         []Line
 	ConfirmLabel  string
+	Reason        string         // why the change takes effect when it does
+	Timings       []TimingOption // shown when the customer may choose
+	Scheduled     bool
+}
+
+// TimingOption is one choice of when a change takes effect.
+type TimingOption struct {
+	Label    string
+	Detail   string
+	Href     string
+	Selected bool
+}
+
+// CancelPage asks why the customer is leaving and confirms when access ends.
+type CancelPage struct {
+	Page
+	PlanName string
+	EndsOn   string
+	Reasons  []Reason
+	Comment  string
+	Error    string
+	MaxLen   int
+}
+
+// Reason is one cancellation reason.
+type Reason struct {
+	Code     string
+	Label    string
+	Selected bool
 }
 
 // Line is one row of a price calculation.
@@ -156,4 +205,12 @@ type ErrorPage struct {
 	Heading string
 	Message string
 	BackURL string
+}
+
+// TestClockPage lets managers move billing time forward in the sandbox.
+type TestClockPage struct {
+	Page
+	Now       string
+	Available bool
+	Duration  string
 }

@@ -86,20 +86,6 @@ func TestDeclineChangesNothing(t *testing.T) {
 	}
 }
 
-func TestMovingToFreeNeedsNoCheckout(t *testing.T) {
-	srv := apptest.Start(t)
-	c := srv.NewClient(t)
-	c.Login("bob@example.com")
-	r := c.Post("/subscription/change", url.Values{"plan": {"free"}})
-	wantRedirect(t, r, "/subscription")
-	if !strings.Contains(c.Get(r.Header.Get("Location")).Body, "Your plan has been changed") {
-		t.Error("no notice after a change with nothing due")
-	}
-	if sub := subscription(t, srv, "bob@example.com"); sub.Plan.ID != "free" {
-		t.Fatalf("plan = %s", sub.Plan.ID)
-	}
-}
-
 func TestBadChangesAreExplainedAndChangeNothing(t *testing.T) {
 	srv := apptest.Start(t)
 	c := srv.NewClient(t)

@@ -111,3 +111,16 @@ func requireCustomer(h *handlers.Handlers) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// requireManager hides manager pages from everyone else: they answer 404,
+// as if the pages did not exist.
+func requireManager(h *handlers.Handlers) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if u, _ := handlers.CurrentUser(c); u.Role != account.Manager {
+			h.NotFound(c)
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}

@@ -9,7 +9,6 @@ import (
 // routes lists every route of the portal and the middleware it runs behind.
 func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps) {
 	r.GET("/healthz", h.Healthz)
-	r.GET("/", func(c *gin.Context) { c.Redirect(303, "/subscription") })
 
 	// Provider-facing: the sandbox's hosted pages and its webhook. They carry
 	// no portal session; the webhook is authenticated by its signature.
@@ -20,7 +19,12 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 		r.POST("/webhooks/sandbox", h.SandboxWebhook)
 	}
 
+	// The JSON API reads no cookies; it authenticates each request itself.
+	api := r.Group("/api/v1")
+	api.POST("/test-clock/advance", h.TestClockAdvanceAPI)
+
 	pages := r.Group("/", loadUser(d.Accounts, cookies, d.Log))
+	pages.GET("/", requireUser, h.Home)
 	pages.GET("/login", h.LoginPage)
 	pages.POST("/login", h.Login)
 	pages.POST("/logout", h.Logout)
@@ -29,6 +33,17 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	customer.GET("/subscription", h.Subscription)
 	customer.GET("/subscription/change", h.SubscriptionChangePreview)
 	customer.POST("/subscription/change", h.SubscriptionChange)
+	customer.POST("/subscription/scheduled-change/cancel", h.ScheduledChangeCancel)
+	customer.GET("/subscription/cancel", h.SubscriptionCancelPage)
+	customer.POST("/subscription/cancel", h.SubscriptionCancel)
+	customer.POST("/subscription/resume", h.SubscriptionResume)
+	customer.POST("/subscription/overdue/pay", h.PayOverdue)
 	customer.GET("/checkout/return", h.CheckoutReturn)
 	customer.GET("/billing/history", h.BillingHistory)
+
+	manage := pages.Group("/manage", requireUser, requireManager(h))
+	if h.TestClock != nil {
+		manage.GET("/test-clock", h.TestClockPage)
+		manage.POST("/test-clock", h.TestClockAdvance)
+	}
 }

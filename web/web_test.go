@@ -61,7 +61,7 @@ func TestSignedOutRequestsGoToLogin(t *testing.T) {
 
 func TestLoginRedirectsOnlyWithinTheSite(t *testing.T) {
 	srv := apptest.Start(t)
-	for next, want := range map[string]string{"/billing/history": "/billing/history", "//evil.example/x": "/subscription",
+	for next, want := range map[string]string{"/billing/history": "/billing/history", "//evil.example/x": "/subscription", "": "/subscription",
 		"https://evil.example": "/subscription", "/\\evil.example": "/subscription"} {
 		c := srv.NewClient(t)
 		r := c.Post("/login", url.Values{"email": {"bob@example.com"}, "password": {"demodemo"}, "next": {next}})
@@ -97,7 +97,7 @@ func TestDemoStatesAreShown(t *testing.T) {
 	srv := apptest.Start(t)
 	for email, want := range map[string][]string{
 		"carol@example.com": {`data-status="overdue"`, `data-testid="subscription-notice"`, "Your last payment failed"},
-		"dave@example.com":  {`data-status="active"`, `data-testid="subscription-notice"`, "Your subscription ends on", "Too expensive"},
+		"dave@example.com":  {`data-status="active"`, `data-testid="subscription-notice"`, "Your subscription ends on", "too expensive", "Resume subscription"},
 		"alice@example.com": {"Free", "Never: the free plan has no charges"},
 	} {
 		c := srv.NewClient(t)
@@ -282,7 +282,8 @@ func TestUnknownPathIs404(t *testing.T) {
 func TestManagerHasNoSubscriptionPage(t *testing.T) {
 	srv := apptest.Start(t)
 	c := srv.NewClient(t)
-	c.Login("manager@example.com")
+	r := c.Post("/login", url.Values{"email": {"manager@example.com"}, "password": {"demodemo"}})
+	wantRedirect(t, r, "/manage/test-clock")
 	wantStatus(t, c.Get("/subscription"), http.StatusForbidden)
 }
 

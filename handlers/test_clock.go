@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/billingportal/portal/views"
+)
+
+// TestClock moves billing time forward; only the sandbox provider has one.
+type TestClock interface {
+	Advance(d time.Duration)
+}
+
+// maxAdvance bounds one advance, so a typo cannot run the worker for centuries.
+const maxAdvance = 10 * 366 * 24 * time.Hour
+
+// parseAdvance reads a Go duration such as "720h" and checks its range.
+func parseAdvance(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a duration; write it like 720h or 90m", s)
+	case d <= 0:
+		return 0, errors.New("the duration must be positive: the test clock only moves forward")
+	case d > maxAdvance:
+		return 0, errors.New("advance at most ten years at a time")
+	}
+	return d, nil
+}
+
+// advance moves the clock and applies every lifecycle step now due.
+func (h *Handlers) advance(c *gin.Context, d time.Duration) (int, error) {
+	h.TestClock.Advance(d)
+	return h.Billing.RunDue(c.Request.Context())
+}
+
+// serverKey reports whether the request carries the server-to-server key.
+func (h *Handlers) serverKey(c *gin.Context) bool {
+	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	return ok && h.APIKey != "" && subtle.ConstantTimeCompare([]byte(token), []byte(h.APIKey)) == 1
+}
+
+// TestClockAdvanceAPI is POST /api/v1/test-clock/advance {"duration": "720h"}.
+func (h *Handlers) TestClockAdvanceAPI(c *gin.Context) {
+	if h.TestClock == nil {
+		jsonError(c, http.StatusNotFound, "The test clock exists only with the sandbox payment provider.")
+		return
+	}
+	if !h.serverKey(c) {
+		jsonError(c, http.StatusUnauthorized, "Send the server key as Authorization: Bearer <BILLING_API_KEY>.")
+		return
+	}
+	var body struct {
+		Duration string `json:"duration"`
+	}
+	raw, err := io.ReadAll(io.LimitReader(c.Request.Body, 4096))
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&body)
+	}
+	if err != nil {
+		jsonError(c, http.StatusBadRequest, "The body must be JSON like {\"duration\": \"720h\"}.", detail{Type: "body", Message: err.Error()})
+		return
+	}
+	d, err := parseAdvance(body.Duration)
+	if err != nil {
+		jsonError(c, http.StatusBadRequest, err.Error(), detail{Type: "field", Field: "duration", Message: err.Error()})
+		return
+	}
+	steps, err := h.advance(c, d)
+	if err != nil {
+		h.Log.Error("test clock: worker", "err", err, "request_id", RequestID(c))
+		jsonError(c, http.StatusInternalServerError, "The clock moved, but some lifecycle steps failed; they are retried on the next run.")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"now": h.Billing.Now().Format(time.RFC3339), "steps_applied": steps})
+}
+
+// TestClockPage is the managers' form for the test clock.
+func (h *Handlers) TestClockPage(c *gin.Context) {
+	h.renderTestClock(c, http.StatusOK, nil, "")
+}
+
+// TestClockAdvance moves the clock from the managers' form.
+func (h *Handlers) TestClockAdvance(c *gin.Context) {
+	input := c.PostForm("duration")
+	d, err := parseAdvance(input)
+	if err != nil {
+		h.renderTestClock(c, http.StatusBadRequest, &views.Flash{Kind: "error", Message: err.Error()}, input)
+		return
+	}
+	steps, err := h.advance(c, d)
+	if err != nil {
+		h.Log.Error("test clock: worker", "err", err, "request_id", RequestID(c))
+		h.renderTestClock(c, http.StatusInternalServerError, &views.Flash{Kind: "error", Message: "The clock moved, but some lifecycle steps failed; they are retried on the next run."}, input)
+		return
+	}
+	msg := fmt.Sprintf("Billing time moved forward %s; %d lifecycle steps applied.", d, steps)
+	h.renderTestClock(c, http.StatusOK, &views.Flash{Kind: "success", Message: msg}, "")
+}
+
+func (h *Handlers) renderTestClock(c *gin.Context, status int, flash *views.Flash, input string) {
+	p := views.TestClockPage{Page: h.basePage(c, "Test clock"), Now: h.Billing.Now().Format("2 January 2006, 15:04 UTC"),
+		Available: h.TestClock != nil, Duration: input}
+	p.Nav, p.Flash = "test-clock", flash
+	h.render(c, status, views.TestClock(p))
+}
