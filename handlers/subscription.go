@@ -87,6 +87,8 @@ func currentPlanView(sub billing.Subscription) views.CurrentPlan {
 		cp.RenewLabel, cp.PeriodEnd = "Renews", "Never: the free plan has no charges"
 	case sub.CancelAtPeriodEnd:
 		cp.RenewLabel = "Ends on"
+	case sub.Status == billing.Overdue:
+		cp.RenewLabel = "Period ends"
 	}
 	for _, l := range limits(plan.Product) {
 		cp.Limits = append(cp.Limits, views.Limit{Name: l.name, Value: l.value})
@@ -152,6 +154,9 @@ func planCard(sub billing.Subscription, plan billing.Plan, all []billing.Plan) v
 		card.ActionLabel = "Upgrade"
 	case -1:
 		card.ActionLabel = "Downgrade"
+	}
+	if sub.Status == billing.Overdue && !plan.Free() {
+		card.Blocked = "Available once the overdue payment is made"
 	}
 	if plan.Product.ID == sub.Plan.Product.ID && !plan.Free() {
 		card.ActionLabel = "Switch" // same product, other interval

@@ -93,6 +93,7 @@ type PlanCard struct {
 	IsCurrent   bool
 	ChooseURL   string
 	ActionLabel string // Upgrade, Downgrade, Switch
+	Blocked     string // why the plan cannot be chosen now; "" when it can
 }
 
 // SubscriptionPage is the customer's home.
