@@ -36,6 +36,19 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // absolute end, whatever the activity
+	// ImpersonatorID is the account manager acting as UserID; 0 for the
+	// user's own sessions.
+	ImpersonatorID int64
+	Reason         string // why the manager is acting as the customer
+}
+
+// Identity is who a request acts for and, when a manager acts as a
+// customer, who is really there.
+type Identity struct {
+	User         User
+	Impersonator *User     // the manager, while impersonating
+	Reason       string    // the manager's stated reason
+	EndsAt       time.Time // when an impersonation ends by itself
 }
 
 // Errors callers tell apart.
@@ -44,6 +57,7 @@ var (
 	ErrBadCredentials = errors.New("account: email or password is incorrect")
 	ErrNoSession      = errors.New("account: no valid session")
 	ErrEmailTaken     = errors.New("account: email already in use")
+	ErrForbidden      = errors.New("account: not allowed")
 )
 
 // ThrottledError says sign-in is paused for a while.
@@ -62,6 +76,7 @@ type Store interface {
 	Session(ctx context.Context, tokenHash []byte) (Session, error)
 	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
 	DeleteSession(ctx context.Context, tokenHash []byte) error
+	SearchCustomers(ctx context.Context, query string, limit, offset int) ([]User, int, error)
 }
 
 // NormalizeEmail trims and lower-cases an address so lookups match however it was typed.

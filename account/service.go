@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -104,48 +105,115 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 
 // StartSession opens a fresh server-side session for a user.
 func (s *Service) StartSession(ctx context.Context, userID int64) (string, error) {
+	now := s.clock.Now()
+	return s.createSession(ctx, Session{UserID: userID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.absolute)})
+}
+
+func (s *Service) createSession(ctx context.Context, sess Session) (string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
-	now := s.clock.Now()
-	err := s.store.CreateSession(ctx, Session{TokenHash: hashToken(token), UserID: userID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.absolute)})
-	return token, err
+	sess.TokenHash = hashToken(token)
+	return token, s.store.CreateSession(ctx, sess)
 }
 
-// Authenticate resolves a session token to its user, enforcing the idle and
-// absolute timeouts, and records the activity.
-func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
+// Authenticate resolves a session token to whom it acts for, enforcing the
+// idle and absolute timeouts, and records the activity.
+func (s *Service) Authenticate(ctx context.Context, token string) (Identity, error) {
 	if token == "" {
-		return User{}, ErrNoSession
+		return Identity{}, ErrNoSession
 	}
 	h := hashToken(token)
 	sess, err := s.store.Session(ctx, h)
 	if errors.Is(err, ErrNotFound) {
-		return User{}, ErrNoSession
+		return Identity{}, ErrNoSession
 	}
 	if err != nil {
-		return User{}, err
+		return Identity{}, err
 	}
 	now := s.clock.Now()
 	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= s.idle {
 		_ = s.store.DeleteSession(ctx, h)
-		return User{}, ErrNoSession
+		return Identity{}, ErrNoSession
 	}
-	u, err := s.store.UserByID(ctx, sess.UserID)
-	if err != nil || u.Disabled {
-		return User{}, ErrNoSession
+	id := Identity{}
+	if id.User, err = s.store.UserByID(ctx, sess.UserID); err != nil || id.User.Disabled {
+		return Identity{}, ErrNoSession
+	}
+	if sess.ImpersonatorID != 0 {
+		m, err := s.store.UserByID(ctx, sess.ImpersonatorID)
+		if err != nil || m.Disabled || m.Role != Manager {
+			return Identity{}, ErrNoSession
+		}
+		id.Impersonator, id.Reason, id.EndsAt = &m, sess.Reason, sess.ExpiresAt
 	}
 	// Touch at most once a minute: the idle timeout needs no finer grain and
 	// this keeps a page view from being a write.
 	if now.Sub(sess.LastSeenAt) >= time.Minute {
 		if err := s.store.TouchSession(ctx, h, now); err != nil {
-			return User{}, err
+			return Identity{}, err
 		}
 	}
-	return u, nil
+	return id, nil
 }
+
+// ImpersonationLimit is how long a manager may act as a customer at a time.
+const ImpersonationLimit = 30 * time.Minute
+
+// StartImpersonation ends the manager's session (token) and opens one in
+// which the manager acts as the customer, for at most ImpersonationLimit.
+// Only managers may, only as active customers, never nested.
+func (s *Service) StartImpersonation(ctx context.Context, token string, customerID int64, reason string) (string, Identity, error) {
+	id, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return "", Identity{}, err
+	}
+	if id.Impersonator != nil || id.User.Role != Manager {
+		return "", Identity{}, ErrForbidden
+	}
+	cust, err := s.store.UserByID(ctx, customerID)
+	if err != nil {
+		return "", Identity{}, err
+	}
+	if cust.Role != Customer || cust.Disabled {
+		return "", Identity{}, ErrForbidden
+	}
+	if err := s.store.DeleteSession(ctx, hashToken(token)); err != nil {
+		return "", Identity{}, err
+	}
+	now := s.clock.Now()
+	manager := id.User
+	t, err := s.createSession(ctx, Session{UserID: cust.ID, ImpersonatorID: manager.ID, Reason: reason,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(ImpersonationLimit)})
+	return t, Identity{User: cust, Impersonator: &manager, Reason: reason, EndsAt: now.Add(ImpersonationLimit)}, err
+}
+
+// StopImpersonation ends an impersonation session and gives the manager a
+// fresh session of their own.
+func (s *Service) StopImpersonation(ctx context.Context, token string) (string, Identity, error) {
+	id, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return "", Identity{}, err
+	}
+	if id.Impersonator == nil {
+		return "", Identity{}, ErrForbidden
+	}
+	if err := s.store.DeleteSession(ctx, hashToken(token)); err != nil {
+		return "", Identity{}, err
+	}
+	t, err := s.StartSession(ctx, id.Impersonator.ID)
+	return t, id, err
+}
+
+// SearchCustomers finds customers by email or name, a page at a time.
+func (s *Service) SearchCustomers(ctx context.Context, query string, limit, offset int) ([]User, int, error) {
+	return s.store.SearchCustomers(ctx, strings.TrimSpace(query), limit, offset)
+}
+
+// User returns a user by id.
+func (s *Service) User(ctx context.Context, id int64) (User, error) { return s.store.UserByID(ctx, id) }
 
 // Logout ends a session for good.
 func (s *Service) Logout(ctx context.Context, token string) error {

@@ -43,6 +43,7 @@ type CheckoutSession struct {
 	Purpose     Purpose
 	InvoiceID   int64 // the overdue invoice, for ForOverdue
 	CreditUsed  int64 // account credit this payment consumes when it completes
+	ByManager   bool  // opened by an account manager acting for the customer
 	FromPlanID  string
 	PlanID      string
 	Timing      Timing

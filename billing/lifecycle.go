@@ -376,7 +376,7 @@ func (s *Service) PayOverdue(ctx context.Context, actor Actor, cust Customer) (C
 		}
 		desc = inv.Description + ", overdue since " + sub.PaymentFailedAt.Format("2 January 2006")
 		cs, stale, err = s.openCheckout(ctx, tx, cust, CheckoutSession{Purpose: ForOverdue, InvoiceID: inv.ID,
-			FromPlanID: sub.Plan.ID, PlanID: sub.Plan.ID, Timing: Now, Amount: inv.Amount})
+			FromPlanID: sub.Plan.ID, PlanID: sub.Plan.ID, Timing: Now, Amount: inv.Amount, ByManager: actor.Impersonated})
 		return err
 	})
 	if err != nil {

@@ -61,6 +61,20 @@ func (s *Service) Plans(ctx context.Context) ([]Plan, error) {
 	return active, nil
 }
 
+// Audit records an event that is not a billing state change, such as the
+// start or end of an impersonation.
+func (s *Service) Audit(ctx context.Context, e AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = s.clock.Now()
+	}
+	return s.store.InTx(ctx, func(tx Tx) error { return tx.AddAudit(ctx, e) })
+}
+
+// AuditLog lists audit entries, newest first, with the total count.
+func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, int, error) {
+	return s.store.AuditLog(ctx, f)
+}
+
 // Plan returns one plan, active or not (history and checkouts name old plans too).
 func (s *Service) Plan(ctx context.Context, id string) (Plan, error) { return s.store.Plan(ctx, id) }
 
@@ -206,7 +220,7 @@ func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer,
 			return s.applyPaidChange(ctx, tx, actor, p.Current, p.To, p.Quote.CreditAfter.Amount, Money{0, p.To.Price.Currency}, "", p.Quote.AccountCredit.Amount)
 		}
 		want := CheckoutSession{Purpose: ForChange, FromPlanID: p.Current.Plan.ID, PlanID: p.To.ID, Timing: p.Timing,
-			Amount: p.AmountDue, CreditUsed: p.Quote.AccountCredit.Amount}
+			Amount: p.AmountDue, CreditUsed: p.Quote.AccountCredit.Amount, ByManager: actor.Impersonated}
 		cs, stale, err := s.openCheckout(ctx, tx, cust, want)
 		res.Checkout, staleRefs = &cs, stale
 		return err
@@ -397,6 +411,9 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, ev PaymentEvent) error 
 	})
 }
 
+// ProviderActor is the audit log's name for changes a payment made.
+var ProviderActor = Actor{Email: "payment provider"}
+
 func (s *Service) completeCheckout(ctx context.Context, tx Tx, cs CheckoutSession, now time.Time) error {
 	sub, err := tx.Subscription(ctx, cs.UserID)
 	if err != nil {
@@ -406,7 +423,7 @@ func (s *Service) completeCheckout(ctx context.Context, tx Tx, cs CheckoutSessio
 	if err := tx.UpdateCheckoutSession(ctx, cs); err != nil {
 		return err
 	}
-	provider := Actor{Email: "payment provider"}
+	provider := ProviderActor
 	if cs.Purpose == ForOverdue {
 		return s.settleOverdue(ctx, tx, provider, sub, cs.InvoiceID, "overdue.paid")
 	}

@@ -27,6 +27,16 @@ type Reader interface {
 	// SubscriptionsDue lists the users whose subscription has lifecycle work due at now.
 	SubscriptionsDue(ctx context.Context, now time.Time) ([]int64, error)
 	Charge(ctx context.Context, id string) (Charge, error)
+	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, int, error)
+}
+
+// AuditFilter selects audit entries; zero fields match everything.
+type AuditFilter struct {
+	SubjectID int64
+	Actor     string // part of the actor's email
+	Action    string // an action prefix, e.g. "impersonation"
+	Limit     int
+	Offset    int
 }
 
 // Tx is one short write transaction. Nothing inside it calls the network.
@@ -61,10 +71,12 @@ type Store interface {
 
 // Actor is who asked for a change, for the audit log.
 type Actor struct {
-	UserID    int64 // 0 for the system (worker, provider)
-	Email     string
-	RequestID string
-	IP        string
+	UserID       int64 // 0 for the system (worker, provider)
+	Email        string
+	Impersonated bool   // a manager acting as the customer
+	Reason       string // the manager's reason for acting as the customer
+	RequestID    string
+	IP           string
 }
 
 // Customer is the person whose subscription changes.
@@ -75,6 +87,7 @@ type Customer struct {
 
 // AuditEntry is one recorded state change.
 type AuditEntry struct {
+	ID           int64
 	At           time.Time
 	Actor        Actor
 	Subject      Customer

@@ -100,6 +100,7 @@ type Invoice struct {
 	PeriodEnd     time.Time
 	CheckoutID    string
 	CreditApplied int64 // account credit that paid part of this invoice
+	ByManager     bool  // the change was made by an account manager acting for the customer
 	CreatedAt     time.Time
 }
 

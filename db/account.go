@@ -76,8 +76,9 @@ func (q queries) createDefaultSubscription(ctx context.Context, userID int64, at
 
 // CreateSession stores a new session.
 func (a AccountStore) CreateSession(ctx context.Context, s account.Session) error {
-	_, err := a.s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
-		VALUES (?, ?, ?, ?, ?)`, s.TokenHash, s.UserID, s.CreatedAt.Unix(), s.LastSeenAt.Unix(), s.ExpiresAt.Unix())
+	_, err := a.s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at,
+		impersonator_id, impersonation_reason) VALUES (?, ?, ?, ?, ?, ?, ?)`, s.TokenHash, s.UserID, s.CreatedAt.Unix(),
+		s.LastSeenAt.Unix(), s.ExpiresAt.Unix(), nullID(s.ImpersonatorID), s.Reason)
 	if err != nil {
 		return fmt.Errorf("db: create session: %w", err)
 	}
@@ -88,8 +89,9 @@ func (a AccountStore) CreateSession(ctx context.Context, s account.Session) erro
 func (a AccountStore) Session(ctx context.Context, hash []byte) (account.Session, error) {
 	var s account.Session
 	var created, seen, expires int64
-	err := a.s.db.QueryRowContext(ctx, `SELECT token_hash, user_id, created_at, last_seen_at, expires_at FROM sessions
-		WHERE token_hash = ?`, hash).Scan(&s.TokenHash, &s.UserID, &created, &seen, &expires)
+	err := a.s.db.QueryRowContext(ctx, `SELECT token_hash, user_id, created_at, last_seen_at, expires_at,
+		COALESCE(impersonator_id, 0), impersonation_reason FROM sessions WHERE token_hash = ?`, hash).
+		Scan(&s.TokenHash, &s.UserID, &created, &seen, &expires, &s.ImpersonatorID, &s.Reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, account.ErrNotFound
 	}
@@ -106,5 +108,37 @@ func (a AccountStore) TouchSession(ctx context.Context, hash []byte, at time.Tim
 // DeleteSession ends a session.
 func (a AccountStore) DeleteSession(ctx context.Context, hash []byte) error {
 	_, err := a.s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
+	return err
+}
+
+// SearchCustomers finds customers whose email or name contains query,
+// ordered by email, and counts all matches.
+func (a AccountStore) SearchCustomers(ctx context.Context, query string, limit, offset int) ([]account.User, int, error) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(query) + "%"
+	const where = ` FROM users WHERE role = 'customer' AND (email LIKE ?1 ESCAPE '\' OR name LIKE ?1 ESCAPE '\')`
+	var total int
+	if err := a.s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+where, like).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("db: search customers: %w", err)
+	}
+	rows, err := a.s.db.QueryContext(ctx, `SELECT `+userColumns+where+` ORDER BY email LIMIT ?2 OFFSET ?3`, like, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: search customers: %w", err)
+	}
+	defer rows.Close()
+	var out []account.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, u)
+	}
+	return out, total, rows.Err()
+}
+
+// SetDisabled disables or re-enables an account; a disabled account cannot
+// sign in or be impersonated, and its sessions stop working.
+func (a AccountStore) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+	_, err := a.s.db.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, boolInt(disabled), id)
 	return err
 }

@@ -120,14 +120,15 @@ func (q queries) Invoices(ctx context.Context, userID int64) ([]billing.Invoice,
 }
 
 const invoiceColumns = `id, user_id, description, amount, currency, status, period_start, period_end,
-	COALESCE(checkout_session_id, ''), credit_applied, created_at`
+	COALESCE(checkout_session_id, ''), credit_applied,
+	COALESCE((SELECT opened_by_manager FROM checkout_sessions c WHERE c.id = checkout_session_id), 0), created_at`
 
 func scanInvoice(row scanner) (billing.Invoice, error) {
 	var inv billing.Invoice
 	var ps, pe sql.NullInt64
 	var created int64
 	err := row.Scan(&inv.ID, &inv.UserID, &inv.Description, &inv.Amount.Amount, &inv.Amount.Currency, &inv.Status,
-		&ps, &pe, &inv.CheckoutID, &inv.CreditApplied, &created)
+		&ps, &pe, &inv.CheckoutID, &inv.CreditApplied, &inv.ByManager, &created)
 	inv.PeriodStart, inv.PeriodEnd, inv.CreatedAt = fromUnix(ps), fromUnix(pe), time.Unix(created, 0).UTC()
 	return inv, err
 }
@@ -163,14 +164,14 @@ func (q queries) CreateInvoice(ctx context.Context, inv billing.Invoice) (int64,
 	return res.LastInsertId()
 }
 
-const checkoutColumns = `id, user_id, purpose, COALESCE(invoice_id, 0), credit_used, from_plan_id, plan_id, timing,
+const checkoutColumns = `id, user_id, purpose, COALESCE(invoice_id, 0), credit_used, opened_by_manager, from_plan_id, plan_id, timing,
 	amount, currency, status, payment_url, COALESCE(provider_ref, ''), created_at, expires_at, completed_at`
 
 func scanCheckout(row scanner) (billing.CheckoutSession, error) {
 	var c billing.CheckoutSession
 	var created, expires int64
 	var completed sql.NullInt64
-	err := row.Scan(&c.ID, &c.UserID, &c.Purpose, &c.InvoiceID, &c.CreditUsed, &c.FromPlanID, &c.PlanID, &c.Timing,
+	err := row.Scan(&c.ID, &c.UserID, &c.Purpose, &c.InvoiceID, &c.CreditUsed, &c.ByManager, &c.FromPlanID, &c.PlanID, &c.Timing,
 		&c.Amount.Amount, &c.Amount.Currency, &c.Status, &c.PaymentURL, &c.ProviderRef, &created, &expires, &completed)
 	c.CreatedAt, c.ExpiresAt, c.CompletedAt = time.Unix(created, 0).UTC(), time.Unix(expires, 0).UTC(), fromUnix(completed)
 	return c, err
@@ -208,10 +209,10 @@ func (q queries) OpenCheckoutSessions(ctx context.Context, userID int64) ([]bill
 
 // CreateCheckoutSession stores a new checkout session.
 func (q queries) CreateCheckoutSession(ctx context.Context, c billing.CheckoutSession) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO checkout_sessions (id, user_id, purpose, invoice_id, credit_used, from_plan_id,
-		plan_id, timing, amount, currency, status, payment_url, provider_ref, created_at, expires_at, completed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.UserID, c.Purpose, nullID(c.InvoiceID), c.CreditUsed, c.FromPlanID, c.PlanID, c.Timing, c.Amount.Amount, c.Amount.Currency, c.Status, c.PaymentURL,
+	_, err := q.q.ExecContext(ctx, `INSERT INTO checkout_sessions (id, user_id, purpose, invoice_id, credit_used,
+		opened_by_manager, from_plan_id, plan_id, timing, amount, currency, status, payment_url, provider_ref, created_at,
+		expires_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.UserID, c.Purpose, nullID(c.InvoiceID), c.CreditUsed, boolInt(c.ByManager), c.FromPlanID, c.PlanID, c.Timing, c.Amount.Amount, c.Amount.Currency, c.Status, c.PaymentURL,
 		nullString(c.ProviderRef), c.CreatedAt.Unix(), c.ExpiresAt.Unix(), unix(c.CompletedAt))
 	if err != nil {
 		return fmt.Errorf("db: create checkout session: %w", err)
@@ -246,7 +247,8 @@ func (q queries) AddAudit(ctx context.Context, e billing.AuditEntry) error {
 		impersonated, action, reason, before, after, request_id, ip)
 		VALUES (?, ?, ?, ?, COALESCE(NULLIF(?, ''), (SELECT email FROM users WHERE id = ?), ''), ?, ?, ?, ?, ?, ?, ?)`,
 		e.At.Unix(), nullID(e.Actor.UserID), e.Actor.Email, nullID(e.Subject.ID), e.Subject.Email, e.Subject.ID,
-		boolInt(e.Impersonated), e.Action, e.Reason, e.Before, e.After, e.Actor.RequestID, e.Actor.IP)
+		boolInt(e.Impersonated || e.Actor.Impersonated), e.Action, firstNonEmpty(e.Reason, e.Actor.Reason), e.Before, e.After,
+		e.Actor.RequestID, e.Actor.IP)
 	if err != nil {
 		return fmt.Errorf("db: audit: %w", err)
 	}
@@ -276,4 +278,41 @@ func notFound(err error, what string) error {
 		return fmt.Errorf("db: %s: %w", what, err)
 	}
 	return nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// AuditLog lists audit entries matching f, newest first, and counts them all.
+func (q queries) AuditLog(ctx context.Context, f billing.AuditFilter) ([]billing.AuditEntry, int, error) {
+	where := ` FROM audit_log WHERE (?1 = 0 OR subject_id = ?1) AND (?2 = '' OR actor_email LIKE '%' || ?2 || '%')
+		AND (?3 = '' OR action LIKE ?3 || '%')`
+	args := []any{f.SubjectID, f.Actor, f.Action}
+	var total int
+	if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*)`+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("db: audit log: %w", err)
+	}
+	rows, err := q.q.QueryContext(ctx, `SELECT id, at, COALESCE(actor_id, 0), actor_email, COALESCE(subject_id, 0), subject_email,
+		impersonated, action, reason, before, after, request_id, ip`+where+` ORDER BY at DESC, id DESC LIMIT ?4 OFFSET ?5`,
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []billing.AuditEntry
+	for rows.Next() {
+		var e billing.AuditEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.Actor.UserID, &e.Actor.Email, &e.Subject.ID, &e.Subject.Email, &e.Impersonated,
+			&e.Action, &e.Reason, &e.Before, &e.After, &e.Actor.RequestID, &e.Actor.IP); err != nil {
+			return nil, 0, err
+		}
+		e.At = time.Unix(at, 0).UTC()
+		out = append(out, e)
+	}
+	return out, total, rows.Err()
 }

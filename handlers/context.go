@@ -8,21 +8,37 @@ import (
 )
 
 const (
-	userKey      = "portal.user"
+	identityKey  = "portal.identity"
 	requestIDKey = "portal.request_id"
 )
 
-// SetUser records the signed-in user for the rest of the request.
-func SetUser(c *gin.Context, u account.User) { c.Set(userKey, u) }
+// SetIdentity records who the request acts for for the rest of the request.
+func SetIdentity(c *gin.Context, id account.Identity) { c.Set(identityKey, id) }
 
-// CurrentUser returns the signed-in user.
-func CurrentUser(c *gin.Context) (account.User, bool) {
-	v, ok := c.Get(userKey)
+// SetUser records a signed-in user acting as themselves.
+func SetUser(c *gin.Context, u account.User) { SetIdentity(c, account.Identity{User: u}) }
+
+// Identity returns who the request acts for.
+func Identity(c *gin.Context) (account.Identity, bool) {
+	v, ok := c.Get(identityKey)
 	if !ok {
-		return account.User{}, false
+		return account.Identity{}, false
 	}
-	u, ok := v.(account.User)
-	return u, ok
+	id, ok := v.(account.Identity)
+	return id, ok
+}
+
+// CurrentUser returns the user the request acts for: while a manager
+// impersonates a customer, the customer.
+func CurrentUser(c *gin.Context) (account.User, bool) {
+	id, ok := Identity(c)
+	return id.User, ok
+}
+
+// Impersonating reports whether a manager is acting as the customer.
+func Impersonating(c *gin.Context) bool {
+	id, _ := Identity(c)
+	return id.Impersonator != nil
 }
 
 // SetRequestID records the request id for logs and the audit trail.
@@ -31,10 +47,15 @@ func SetRequestID(c *gin.Context, id string) { c.Set(requestIDKey, id) }
 // RequestID returns the request's id.
 func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
 
-// actor describes who is acting, for the audit log.
+// actor describes who is acting, for the audit log: the manager, marked as
+// impersonating, when a manager acts as the customer.
 func actor(c *gin.Context) billing.Actor {
-	u, _ := CurrentUser(c)
-	return billing.Actor{UserID: u.ID, Email: u.Email, RequestID: RequestID(c), IP: c.ClientIP()}
+	id, _ := Identity(c)
+	a := billing.Actor{UserID: id.User.ID, Email: id.User.Email, RequestID: RequestID(c), IP: c.ClientIP()}
+	if m := id.Impersonator; m != nil {
+		a.UserID, a.Email, a.Impersonated, a.Reason = m.ID, m.Email, true, id.Reason
+	}
+	return a
 }
 
 // customer is the signed-in user as billing sees them.

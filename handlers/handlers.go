@@ -123,8 +123,16 @@ func (h *Handlers) render(c *gin.Context, status int, comp templ.Component) {
 // basePage fills the layout's fields for the signed-in user, if any.
 func (h *Handlers) basePage(c *gin.Context, title string) views.Page {
 	p := views.Page{Title: title}
-	if u, ok := CurrentUser(c); ok {
-		p.User = &views.User{Email: u.Email, Name: u.Name, Manager: u.Role == account.Manager}
+	id, ok := Identity(c)
+	if !ok {
+		return p
+	}
+	u := id.User
+	p.User = &views.User{Email: u.Email, Name: u.Name, Manager: u.Role == account.Manager}
+	if m := id.Impersonator; m != nil {
+		left := max(id.EndsAt.Sub(h.Wall.Now()), 0)
+		p.Impersonation = &views.Impersonation{Manager: m.Email, Customer: u.Email,
+			EndsAt: id.EndsAt.Format("15:04 UTC"), MinutesLeft: int(left.Minutes())}
 	}
 	return p
 }
@@ -164,7 +172,7 @@ func (h *Handlers) NotACustomer(c *gin.Context) {
 // account managers at their tools.
 func home(c *gin.Context) string {
 	if u, ok := CurrentUser(c); ok && u.Role == account.Manager {
-		return "/manage/test-clock"
+		return "/manage/customers"
 	}
 	return "/subscription"
 }

@@ -61,8 +61,14 @@ func (h *Handlers) Login(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, next)
 }
 
-// Logout ends the session on the server and clears the cookie.
+// Logout ends the session on the server and clears the cookie. Signing out
+// while acting as a customer ends the impersonation too, and is audited so.
 func (h *Handlers) Logout(c *gin.Context) {
+	if id, ok := Identity(c); ok && id.Impersonator != nil {
+		if err := h.auditStop(c, id); err != nil {
+			h.Log.Error("audit impersonation stop", "err", err, "request_id", RequestID(c))
+		}
+	}
 	if err := h.Accounts.Logout(c.Request.Context(), h.Cookies.Token(c)); err != nil {
 		h.Log.Error("logout", "err", err, "request_id", RequestID(c))
 	}

@@ -71,7 +71,7 @@ func (h *Handlers) PayOverdue(c *gin.Context) {
 	if h.changeRejected(c, err) {
 		return
 	}
-	c.Redirect(http.StatusSeeOther, cs.PaymentURL)
+	h.toCheckout(c, cs, "The overdue payment")
 }
 
 // subscriptionAction runs a state change and returns to the subscription

@@ -37,8 +37,22 @@ func (h *Handlers) SubscriptionChange(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/subscription?notice=changed")
 		return
 	}
-	// The URL was made by the configured provider, never taken from input.
-	c.Redirect(http.StatusSeeOther, res.Checkout.PaymentURL)
+	h.toCheckout(c, *res.Checkout, res.Preview.To.Name())
+}
+
+// toCheckout sends the customer to the provider's payment page (a URL the
+// provider made, never one taken from input). A manager acting as the
+// customer gets the link to send instead: the customer pays, not the manager.
+func (h *Handlers) toCheckout(c *gin.Context, cs billing.CheckoutSession, what string) {
+	if Impersonating(c) {
+		u, _ := CurrentUser(c)
+		p := views.PaymentLinkPage{Page: h.basePage(c, "Payment link"), Customer: u.Email, Plan: what,
+			Amount: cs.Amount.String(), PaymentURL: cs.PaymentURL, ExpiresAt: cs.ExpiresAt.Format("2 January 2006, 15:04 UTC")}
+		p.Nav = "subscription"
+		h.render(c, http.StatusOK, views.PaymentLink(p))
+		return
+	}
+	c.Redirect(http.StatusSeeOther, cs.PaymentURL)
 }
 
 // changeRejected shows a rejected change next to the plan picker, so the

@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds the files served under /static/.
 //
-//go:embed app.css favicon.svg
+//go:embed app.css favicon.svg copy.js
 var FS embed.FS

@@ -9,6 +9,15 @@ type Page struct {
 	Nav            string
 	Flash          *Flash
 	RefreshSeconds int // >0 makes the page reload itself (used while waiting for a webhook)
+	Impersonation  *Impersonation
+}
+
+// Impersonation is shown on every page while a manager acts as a customer.
+type Impersonation struct {
+	Manager     string
+	Customer    string
+	EndsAt      string
+	MinutesLeft int
 }
 
 // User is the signed-in person as the header shows them.
@@ -172,10 +181,18 @@ type ReturnPage struct {
 	Plan    string
 }
 
-// HistoryPage lists invoices.
+// HistoryPage lists invoices and what happened to the subscription.
 type HistoryPage struct {
 	Page
 	Invoices []InvoiceRow
+	Activity []ActivityRow
+}
+
+// ActivityRow is one change to the subscription, as the customer reads it.
+type ActivityRow struct {
+	Date string
+	What string
+	By   string // "You", "Your account manager", "Automatic"
 }
 
 // InvoiceRow is one invoice in the history.
@@ -186,6 +203,7 @@ type InvoiceRow struct {
 	Amount      string
 	Status      string
 	StatusLabel string
+	ByManager   bool
 }
 
 // SandboxPage is the sandbox provider's payment page.
@@ -214,4 +232,77 @@ type TestClockPage struct {
 	Now       string
 	Available bool
 	Duration  string
+}
+
+// CustomersPage is the managers' customer search.
+type CustomersPage struct {
+	Page
+	Query     string
+	Customers []CustomerRow
+	Total     int
+	PrevURL   string
+	NextURL   string
+	Range     string // e.g. "1–20 of 57"
+}
+
+// CustomerRow is one customer in the search results.
+type CustomerRow struct {
+	URL         string
+	Name        string
+	Email       string
+	Plan        string
+	Status      string
+	StatusLabel string
+}
+
+// CustomerPage is one customer as a manager sees them.
+type CustomerPage struct {
+	Page
+	ID        int64
+	Name      string
+	Email     string
+	Disabled  bool
+	Current   CurrentPlan
+	Scheduled *Scheduled
+	Invoices  []InvoiceRow
+	Audit     []AuditRow
+	AuditURL  string
+	Reason    string
+	Error     string
+}
+
+// AuditPage lists the audit log with filters.
+type AuditPage struct {
+	Page
+	Actor   string
+	Action  string
+	Subject string
+	Rows    []AuditRow
+	Range   string
+	PrevURL string
+	NextURL string
+}
+
+// AuditRow is one audit entry.
+type AuditRow struct {
+	At           string
+	Actor        string
+	Subject      string
+	Impersonated bool
+	Action       string
+	Reason       string
+	Before       string
+	After        string
+	RequestID    string
+	IP           string
+}
+
+// PaymentLinkPage shows a manager the payment link to send to the customer.
+type PaymentLinkPage struct {
+	Page
+	Customer   string
+	Plan       string
+	Amount     string
+	PaymentURL string
+	ExpiresAt  string
 }

@@ -71,10 +71,10 @@ func loadUser(accounts *account.Service, cookies *sessionCookies, log *slog.Logg
 			c.Next()
 			return
 		}
-		u, err := accounts.Authenticate(c.Request.Context(), token)
+		id, err := accounts.Authenticate(c.Request.Context(), token)
 		switch {
 		case err == nil:
-			handlers.SetUser(c, u)
+			handlers.SetIdentity(c, id)
 		case err == account.ErrNoSession:
 			_ = cookies.Clear(c)
 		default:

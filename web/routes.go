@@ -41,7 +41,15 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	customer.GET("/checkout/return", h.CheckoutReturn)
 	customer.GET("/billing/history", h.BillingHistory)
 
+	// Stopping is done from the customer's session, so it sits outside the
+	// managers-only group.
+	pages.POST("/manage/impersonation/stop", requireUser, h.StopImpersonation)
+
 	manage := pages.Group("/manage", requireUser, requireManager(h))
+	manage.GET("/customers", h.Customers)
+	manage.GET("/customers/:id", h.Customer)
+	manage.POST("/customers/:id/impersonate", h.Impersonate)
+	manage.GET("/audit", h.AuditLog)
 	if h.TestClock != nil {
 		manage.GET("/test-clock", h.TestClockPage)
 		manage.POST("/test-clock", h.TestClockAdvance)
