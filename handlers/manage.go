@@ -127,7 +127,7 @@ func (h *Handlers) Impersonate(c *gin.Context) {
 			return err
 		}
 		err = h.Billing.Audit(c.Request.Context(), billing.AuditEntry{
-			Actor: billing.Actor{UserID: manager.ID, Email: manager.Email, Impersonated: true, RequestID: RequestID(c), IP: c.ClientIP()},
+			Actor:   billing.Actor{UserID: manager.ID, Email: manager.Email, Impersonated: true, RequestID: RequestID(c), IP: c.ClientIP()},
 			Subject: billing.Customer{ID: cust.ID, Email: cust.Email}, Action: "impersonation.started", Reason: reason,
 			After: "until " + id.EndsAt.Format(time.RFC3339)})
 		if err != nil {
@@ -161,7 +161,7 @@ func (h *Handlers) StopImpersonation(c *gin.Context) {
 
 func (h *Handlers) auditStop(c *gin.Context, id account.Identity) error {
 	return h.Billing.Audit(c.Request.Context(), billing.AuditEntry{
-		Actor: billing.Actor{UserID: id.Impersonator.ID, Email: id.Impersonator.Email, Impersonated: true, RequestID: RequestID(c), IP: c.ClientIP()},
+		Actor:   billing.Actor{UserID: id.Impersonator.ID, Email: id.Impersonator.Email, Impersonated: true, RequestID: RequestID(c), IP: c.ClientIP()},
 		Subject: billing.Customer{ID: id.User.ID, Email: id.User.Email}, Action: "impersonation.stopped", Reason: id.Reason})
 }
 
