@@ -40,6 +40,7 @@ type Session struct {
 	// user's own sessions.
 	ImpersonatorID int64
 	Reason         string // why the manager is acting as the customer
+	ReturnURL      string // where the app that sent the customer wants them back
 }
 
 // Identity is who a request acts for and, when a manager acts as a
@@ -49,6 +50,7 @@ type Identity struct {
 	Impersonator *User     // the manager, while impersonating
 	Reason       string    // the manager's stated reason
 	EndsAt       time.Time // when an impersonation ends by itself
+	ReturnURL    string    // the app's return URL, for sessions opened by a portal link
 }
 
 // Errors callers tell apart.

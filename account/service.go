@@ -20,6 +20,7 @@ type Clock interface{ Now() time.Time }
 // Service signs people in and out.
 type Service struct {
 	store    Store
+	tokens   TokenStore
 	clock    Clock
 	throttle *Throttle
 	idle     time.Duration
@@ -40,7 +41,7 @@ type Config struct {
 }
 
 // NewService returns an account service.
-func NewService(store Store, clock Clock, throttle *Throttle, cfg Config) *Service {
+func NewService(store Store, tokens TokenStore, clock Clock, throttle *Throttle, cfg Config) *Service {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 30 * time.Minute
 	}
@@ -51,7 +52,7 @@ func NewService(store Store, clock Clock, throttle *Throttle, cfg Config) *Servi
 		cfg.PasswordCost = bcrypt.DefaultCost
 	}
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), cfg.PasswordCost)
-	return &Service{store: store, clock: clock, throttle: throttle, idle: cfg.IdleTimeout, absolute: cfg.AbsoluteTimeout,
+	return &Service{store: store, tokens: tokens, clock: clock, throttle: throttle, idle: cfg.IdleTimeout, absolute: cfg.AbsoluteTimeout,
 		cost: cfg.PasswordCost, dummyHash: dummy}
 }
 
@@ -138,7 +139,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Identity, err
 		_ = s.store.DeleteSession(ctx, h)
 		return Identity{}, ErrNoSession
 	}
-	id := Identity{}
+	id := Identity{ReturnURL: sess.ReturnURL}
 	if id.User, err = s.store.UserByID(ctx, sess.UserID); err != nil || id.User.Disabled {
 		return Identity{}, ErrNoSession
 	}

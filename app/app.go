@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/billingportal/portal/db"
 	"github.com/billingportal/portal/demo"
 	"github.com/billingportal/portal/handlers"
+	"github.com/billingportal/portal/notify"
 	"github.com/billingportal/portal/web"
 )
 
@@ -37,6 +39,8 @@ type Config struct {
 	Logger           *slog.Logger
 	Wall             clock.Clock // real time; the system clock unless a test sets it
 	PasswordCost     int         // bcrypt cost; 0 is bcrypt's default
+	AppWebhookURL    string      // where subscription.updated notifications go; "" sends none
+	AppWebhookSecret string      // signs them; required with AppWebhookURL
 }
 
 // App is an assembled portal.
@@ -48,6 +52,7 @@ type App struct {
 	Clock    *clock.Offset // billing time; moved forward only by the sandbox test clock
 	Handler  http.Handler
 	Config   Config
+	Notifier *notify.Sender // nil without APP_WEBHOOK_URL
 }
 
 // minSecretLen is the shortest secret accepted from the environment.
@@ -87,6 +92,17 @@ func (cfg *Config) defaults() error {
 	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
 		return fmt.Errorf("BASE_URL %q must start with http:// or https://", cfg.BaseURL)
 	}
+	if cfg.AppWebhookURL != "" && len(cfg.AppWebhookSecret) < minSecretLen {
+		return fmt.Errorf("APP_WEBHOOK_SECRET of at least %d characters is required with APP_WEBHOOK_URL", minSecretLen)
+	}
+	if cfg.AppWebhookURL != "" && !strings.HasPrefix(cfg.AppWebhookURL, "http://") && !strings.HasPrefix(cfg.AppWebhookURL, "https://") {
+		return fmt.Errorf("APP_WEBHOOK_URL %q must be an http(s) URL", cfg.AppWebhookURL)
+	}
+	for _, o := range cfg.EmbedOrigins {
+		if !validOrigin(o) {
+			return fmt.Errorf("EMBED_ORIGINS: %q is not an origin such as https://app.example.com", o)
+		}
+	}
 	for name, v := range map[string]string{"SESSION_SECRET": cfg.SessionSecret, "BILLING_API_KEY": cfg.APIKey} {
 		if v != "" && len(v) < minSecretLen {
 			return fmt.Errorf("%s must be at least %d characters", name, minSecretLen)
@@ -108,10 +124,10 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		return nil, err
 	}
 	billingClock := clock.NewOffset(cfg.Wall)
-	accounts := account.NewService(store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20), account.Config{PasswordCost: cfg.PasswordCost})
+	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20), account.Config{PasswordCost: cfg.PasswordCost})
 	provider := sandbox.New(store, billingClock, cfg.BaseURL, cfg.BaseURL+"/webhooks/sandbox", []byte(webhookSecret), cfg.Logger)
 	svc := billing.NewService(store, provider, billingClock, billing.Options{
-		ProviderName: "sandbox", Logger: cfg.Logger,
+		ProviderName: "sandbox", Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "",
 		ReturnURL: func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
 	})
 	if cfg.Demo {
@@ -122,9 +138,14 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	handler := web.NewServer(web.Deps{
 		Accounts: accounts, SessionSecret: sessionSecret, SessionMaxAge: 12 * time.Hour, Log: cfg.Logger,
 		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Sandbox: provider, Ping: store.Ping, Wall: cfg.Wall,
-			WebhookSecrets: [][]byte{[]byte(webhookSecret)}, TestClock: billingClock, APIKey: cfg.APIKey},
+			WebhookSecrets: [][]byte{[]byte(webhookSecret)}, TestClock: billingClock, APIKey: cfg.APIKey,
+			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store)},
 	})
-	return &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg}, nil
+	a := &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg}
+	if cfg.AppWebhookURL != "" {
+		a.Notifier = notify.New(store, cfg.AppWebhookURL, []byte(cfg.AppWebhookSecret), cfg.Wall, cfg.Logger)
+	}
+	return a, nil
 }
 
 // secret returns the configured value, or one generated once and kept in
@@ -148,11 +169,40 @@ func (a *App) WebhookSecret(ctx context.Context) (string, error) {
 // WorkerInterval is how often the lifecycle worker looks for due work.
 const WorkerInterval = time.Minute
 
+// NotifyInterval is how often queued notifications are looked at.
+const NotifyInterval = time.Second
+
+// origin is scheme://host[:port] of a URL.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// outbox is the notification queue managers may list, when notifications are on.
+func outbox(cfg Config, store *db.Store) handlers.Outbox {
+	if cfg.AppWebhookURL == "" {
+		return nil
+	}
+	return store
+}
+
+// validOrigin accepts scheme://host[:port] with nothing after it.
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Path == "" && u.RawQuery == "" && u.User == nil
+}
+
 // Start runs background work until ctx ends: events the sandbox recorded
 // but never delivered (say, the server stopped mid-payment) are sent again,
 // and the lifecycle worker applies renewals, scheduled changes and dunning.
 func (a *App) Start(ctx context.Context) {
 	go a.Sandbox.RedeliverPending(ctx)
+	if a.Notifier != nil {
+		go a.Notifier.Run(ctx, NotifyInterval)
+	}
 	go func() {
 		t := time.NewTicker(WorkerInterval)
 		defer t.Stop()

@@ -69,7 +69,7 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, cust Customer, reason
 			return err
 		}
 		out = sub
-		return tx.AddAudit(ctx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: "subscription.cancel_requested",
+		return s.record(ctx, tx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: "subscription.cancel_requested",
 			Reason: reason, Before: before, After: fmt.Sprintf("ends %s; reason %s; %s", sub.PeriodEnd.Format(time.RFC3339), reason, comment)})
 	})
 	return out, err
@@ -91,7 +91,7 @@ func (s *Service) Resume(ctx context.Context, actor Actor, cust Customer) error 
 		if err := tx.UpdateSubscription(ctx, sub); err != nil {
 			return err
 		}
-		return tx.AddAudit(ctx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: "subscription.resumed", Before: before, After: describe(sub)})
+		return s.record(ctx, tx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: "subscription.resumed", Before: before, After: describe(sub)})
 	})
 }
 
@@ -126,7 +126,7 @@ func (s *Service) CancelScheduledChange(ctx context.Context, actor Actor, cust C
 		if _, err := tx.CancelScheduledChange(ctx, sub.ID, now); err != nil {
 			return err
 		}
-		return tx.AddAudit(ctx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: "change.unscheduled",
+		return s.record(ctx, tx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: "change.unscheduled",
 			Before: fmt.Sprintf("%s from %s", sc.Plan.ID, sc.EffectiveAt.Format(time.RFC3339)), After: describe(sub)})
 	})
 }

@@ -104,7 +104,7 @@ func (s *Service) toFree(ctx context.Context, tx Tx, sub Subscription, at time.T
 	if err := tx.UpdateSubscription(ctx, sub); err != nil {
 		return err
 	}
-	return tx.AddAudit(ctx, AuditEntry{At: at, Actor: worker, Subject: Customer{ID: sub.UserID}, Action: action, Before: before, After: describe(sub)})
+	return s.record(ctx, tx, AuditEntry{At: at, Actor: worker, Subject: Customer{ID: sub.UserID}, Action: action, Before: before, After: describe(sub)})
 }
 
 func defaultPlan(ctx context.Context, r Reader) (Plan, error) {
@@ -164,7 +164,7 @@ func (s *Service) applyScheduled(ctx context.Context, seen Subscription, sc Sche
 		if err := tx.UpdateSubscription(ctx, sub); err != nil {
 			return err
 		}
-		return tx.AddAudit(ctx, AuditEntry{At: at, Actor: worker, Subject: Customer{ID: sub.UserID}, Action: "change.applied",
+		return s.record(ctx, tx, AuditEntry{At: at, Actor: worker, Subject: Customer{ID: sub.UserID}, Action: "change.applied",
 			Before: before, After: fmt.Sprintf("%s (%s) from %s", sc.Plan.Name(), sc.Plan.ID, at.Format(time.RFC3339))})
 	})
 }
@@ -219,7 +219,7 @@ func (s *Service) renew(ctx context.Context, sub Subscription) error {
 		if err := tx.UpdateSubscription(ctx, cur); err != nil {
 			return err
 		}
-		return tx.AddAudit(ctx, AuditEntry{At: at, Actor: worker, Subject: Customer{ID: cur.UserID}, Action: action,
+		return s.record(ctx, tx, AuditEntry{At: at, Actor: worker, Subject: Customer{ID: cur.UserID}, Action: action,
 			Before: before, After: describe(cur), Reason: res.Reason})
 	})
 }
@@ -260,7 +260,7 @@ func (s *Service) retry(ctx context.Context, sub Subscription) error {
 		if err := tx.UpdateSubscription(ctx, cur); err != nil {
 			return err
 		}
-		return tx.AddAudit(ctx, AuditEntry{At: c.DueAt, Actor: worker, Subject: Customer{ID: cur.UserID}, Action: "retry.failed",
+		return s.record(ctx, tx, AuditEntry{At: c.DueAt, Actor: worker, Subject: Customer{ID: cur.UserID}, Action: "retry.failed",
 			Before: before, After: describe(cur), Reason: res.Reason})
 	})
 }
@@ -278,7 +278,7 @@ func (s *Service) creditOrphanCharge(ctx context.Context, tx Tx, cur Subscriptio
 	if err := tx.UpdateSubscription(ctx, cur); err != nil {
 		return err
 	}
-	return tx.AddAudit(ctx, AuditEntry{At: s.clock.Now(), Actor: worker, Subject: Customer{ID: cur.UserID}, Action: "charge.credited",
+	return s.record(ctx, tx, AuditEntry{At: s.clock.Now(), Actor: worker, Subject: Customer{ID: cur.UserID}, Action: "charge.credited",
 		Before: before, After: fmt.Sprintf("%s credited from charge %s", c.Amount, c.ID)})
 }
 
@@ -344,7 +344,7 @@ func (s *Service) settleOverdue(ctx context.Context, tx Tx, actor Actor, sub Sub
 	if err := tx.UpdateSubscription(ctx, sub); err != nil {
 		return err
 	}
-	return tx.AddAudit(ctx, AuditEntry{At: s.clock.Now(), Actor: actor, Subject: Customer{ID: sub.UserID}, Action: action, Before: before, After: describe(sub)})
+	return s.record(ctx, tx, AuditEntry{At: s.clock.Now(), Actor: actor, Subject: Customer{ID: sub.UserID}, Action: action, Before: before, After: describe(sub)})
 }
 
 // nextAnniversary is the first period end after `after`, counted from anchor.

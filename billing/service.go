@@ -21,6 +21,7 @@ type Service struct {
 	checkoutTTL time.Duration
 	returnURL   func(sessionID string) string
 	log         *slog.Logger
+	notify      bool
 }
 
 // Options configures a Service.
@@ -29,6 +30,7 @@ type Options struct {
 	CheckoutTTL  time.Duration                 // how long a checkout session stays payable
 	ReturnURL    func(sessionID string) string // where the provider sends the browser back
 	Logger       *slog.Logger
+	Notify       bool // queue subscription.updated notifications for the app
 }
 
 // NewService wires the billing rules to their store, provider and clock.
@@ -40,7 +42,7 @@ func NewService(store Store, provider Provider, clock Clock, opts Options) *Serv
 		opts.Logger = slog.Default()
 	}
 	return &Service{store: store, provider: provider, clock: clock, providerID: opts.ProviderName,
-		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, log: opts.Logger}
+		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, log: opts.Logger, notify: opts.Notify}
 }
 
 // Now is billing time.
@@ -192,9 +194,18 @@ type ChangeResult struct {
 	Checkout  *CheckoutSession
 }
 
+// ChangeOption adjusts how a change request treats other open checkouts.
+type ChangeOption int
+
+// RefuseOtherCheckout makes a request fail with a ConflictError while a
+// checkout for a different change is open, instead of expiring that
+// checkout. The JSON API uses it so that two scripts cannot silently undo
+// each other; the pages expire it, because a person changed their mind.
+const RefuseOtherCheckout ChangeOption = 1
+
 // RequestChange starts a plan change. When money is due it opens (or reuses)
 // one checkout session; the change itself waits for the provider's webhook.
-func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer, planID, timing string) (ChangeResult, error) {
+func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer, planID, timing string, opts ...ChangeOption) (ChangeResult, error) {
 	var res ChangeResult
 	var staleRefs []string
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -203,6 +214,11 @@ func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer,
 			return err
 		}
 		res.Preview = p
+		if len(opts) > 0 && opts[0] == RefuseOtherCheckout {
+			if err := s.refuseOtherCheckout(ctx, tx, cust.ID, p); err != nil {
+				return err
+			}
+		}
 		switch {
 		case p.Scheduled():
 			res.Scheduled = true
@@ -240,6 +256,29 @@ func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer,
 	return res, nil
 }
 
+// refuseOtherCheckout fails when an unexpired checkout is open for
+// anything other than exactly this change.
+func (s *Service) refuseOtherCheckout(ctx context.Context, tx Tx, userID int64, p ChangePreview) error {
+	open, err := tx.OpenCheckoutSessions(ctx, userID)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	for _, cs := range open {
+		same := cs.Purpose == ForChange && cs.PlanID == p.To.ID && cs.Timing == p.Timing && cs.Amount == p.AmountDue && !p.Scheduled()
+		if !same && !cs.ExpiredAt(now) {
+			return &ConflictError{Message: fmt.Sprintf("A checkout for another change (to %s, %s) is open until %s. Pay it, "+
+				"let it expire, or send that change again to get its payment link.", cs.PlanID, cs.Amount, cs.ExpiresAt.Format(time.RFC3339))}
+		}
+	}
+	return nil
+}
+
+// SubscriptionByID returns a subscription by its own id.
+func (s *Service) SubscriptionByID(ctx context.Context, id int64) (Subscription, error) {
+	return s.store.SubscriptionByID(ctx, id)
+}
+
 // schedule stores the change as the subscription's next phase, replacing
 // any earlier one. Choosing a plan for after the period also withdraws a
 // cancellation: the customer has said what they want next.
@@ -257,7 +296,7 @@ func (s *Service) schedule(ctx context.Context, tx Tx, actor Actor, cust Custome
 			return err
 		}
 	}
-	return tx.AddAudit(ctx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: "change.scheduled", Before: before,
+	return s.record(ctx, tx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: "change.scheduled", Before: before,
 		After: fmt.Sprintf("%s (%s) from %s", p.To.Name(), p.To.ID, p.EffectiveAt.Format(time.RFC3339))})
 }
 
@@ -475,7 +514,7 @@ func (s *Service) applyChange(ctx context.Context, tx Tx, actor Actor, cust Cust
 	if err := tx.UpdateSubscription(ctx, sub); err != nil {
 		return sub, err
 	}
-	return sub, tx.AddAudit(ctx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: action, Before: before, After: describe(sub)})
+	return sub, s.record(ctx, tx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: action, Before: before, After: describe(sub)})
 }
 
 func clearDunning(sub *Subscription) {

@@ -16,6 +16,7 @@ type Reader interface {
 	Plans(ctx context.Context) ([]Plan, error)
 	Plan(ctx context.Context, id string) (Plan, error)
 	Subscription(ctx context.Context, userID int64) (Subscription, error)
+	SubscriptionByID(ctx context.Context, id int64) (Subscription, error)
 	Invoices(ctx context.Context, userID int64) ([]Invoice, error)
 	CheckoutSession(ctx context.Context, id string) (CheckoutSession, error)
 	CheckoutSessionByRef(ctx context.Context, ref string) (CheckoutSession, error)
@@ -60,6 +61,7 @@ type Tx interface {
 	// id was seen before, so a replayed webhook changes nothing.
 	RecordProviderEvent(ctx context.Context, provider, eventID string, at time.Time) (bool, error)
 	AddAudit(ctx context.Context, e AuditEntry) error
+	EnqueueNotification(ctx context.Context, n Notification) error
 }
 
 // Store is the persistence billing needs.

@@ -67,16 +67,27 @@ const subscriptionColumns = `s.id, s.user_id, s.status, s.anchor, s.period_start
 
 // Subscription returns the user's current subscription with its plan.
 func (q queries) Subscription(ctx context.Context, userID int64) (billing.Subscription, error) {
+	sub, err := q.subscriptionWhere(ctx, "s.user_id = ?", userID)
+	return sub, notFound(err, fmt.Sprintf("subscription of user %d", userID))
+}
+
+// SubscriptionByID returns a subscription by its own id.
+func (q queries) SubscriptionByID(ctx context.Context, id int64) (billing.Subscription, error) {
+	sub, err := q.subscriptionWhere(ctx, "s.id = ?", id)
+	return sub, notFound(err, fmt.Sprintf("subscription %d", id))
+}
+
+func (q queries) subscriptionWhere(ctx context.Context, where string, arg any) (billing.Subscription, error) {
 	var s billing.Subscription
 	var anchor, start int64
 	var end, canceled, ended, failed, retry, grace sql.NullInt64
 	var updated int64
 	plan, err := scanPlan(q.q.QueryRowContext(ctx, `SELECT `+planColumns+`, `+subscriptionColumns+`
-		FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN products r ON r.id = p.product_id WHERE s.user_id = ?`, userID),
+		FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN products r ON r.id = p.product_id WHERE `+where, arg),
 		&s.ID, &s.UserID, &s.Status, &anchor, &start, &end, &s.CancelAtPeriodEnd, &s.CancelReason, &s.CancelComment,
 		&canceled, &ended, &s.Credit, &failed, &s.RetryCount, &retry, &grace, &s.OverdueInvoiceID, &updated)
 	if err != nil {
-		return billing.Subscription{}, notFound(err, fmt.Sprintf("subscription of user %d", userID))
+		return billing.Subscription{}, err
 	}
 	s.Plan = plan
 	s.Anchor, s.PeriodStart = time.Unix(anchor, 0).UTC(), time.Unix(start, 0).UTC()

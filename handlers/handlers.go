@@ -42,6 +42,10 @@ type Deps struct {
 	Wall           account.Clock // real time, for webhook signature freshness
 	TestClock      TestClock     // nil unless the provider is the sandbox
 	APIKey         string        // the server-to-server key; "" disables it
+	BaseURL        string        // scheme://host[:port] browsers use to reach the portal
+	EmbedOrigins   []string      // origins allowed to frame the portal and to receive customers back
+	Idempotency    IdempotencyStore
+	Outbox         Outbox // nil without app notifications
 	Log            *slog.Logger
 }
 

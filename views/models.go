@@ -306,3 +306,40 @@ type PaymentLinkPage struct {
 	PaymentURL string
 	ExpiresAt  string
 }
+
+// NotificationsPage lists deliveries to the app's webhook.
+type NotificationsPage struct {
+	Page
+	Enabled bool
+	Rows    []NotificationRow
+}
+
+// NotificationRow is one queued notification.
+type NotificationRow struct {
+	ID        string
+	Type      string
+	Customer  int64
+	Created   string
+	Attempts  int
+	State     string
+	LastError string
+}
+
+// TokensPage is where a user manages personal API tokens.
+type TokensPage struct {
+	Page
+	NewToken string // shown once, right after creation
+	Name     string
+	Error    string
+	Tokens   []TokenRow
+}
+
+// TokenRow is one personal API token.
+type TokenRow struct {
+	ID        int64
+	Name      string
+	Created   string
+	LastUsed  string
+	Revoked   string
+	RevokeURL string
+}

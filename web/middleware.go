@@ -124,3 +124,16 @@ func requireManager(h *handlers.Handlers) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// forbidWhileImpersonating keeps a manager acting as a customer away from
+// the customer's credentials: password, sessions and API tokens.
+func forbidWhileImpersonating(h *handlers.Handlers) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if handlers.Impersonating(c) {
+			h.NotACustomer(c)
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}

@@ -19,15 +19,31 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 		r.POST("/webhooks/sandbox", h.SandboxWebhook)
 	}
 
-	// The JSON API reads no cookies; it authenticates each request itself.
-	api := r.Group("/api/v1")
-	api.POST("/test-clock/advance", h.TestClockAdvanceAPI)
+	// The JSON API reads no cookies: every request carries a bearer token.
+	r.GET("/api/openapi.json", h.OpenAPI)
+	r.POST("/api/v1/test-clock/advance", h.TestClockAdvanceAPI)
+	api := r.Group("/api/v1", h.APIAuth)
+	api.GET("/plans", h.APIPlans)
+	api.GET("/users", h.APIUsers)
+	api.GET("/profile/subscriptions/current", h.APICurrentSubscription)
+	api.POST("/profile/subscriptions/change", h.Idempotent, h.APIChangeSubscription)
+	api.PUT("/users/change-billing-plan", h.Idempotent, h.APIChangeBillingPlan)
+	api.POST("/subscriptions/:id/change", h.Idempotent, h.APIChangeSubscriptionPhase)
+	api.POST("/portal/sessions", h.RequireServerKey, h.Idempotent, h.APIPortalSession)
+	r.NoRoute(loadUser(d.Accounts, cookies, d.Log), h.NotFound)
 
 	pages := r.Group("/", loadUser(d.Accounts, cookies, d.Log))
 	pages.GET("/", requireUser, h.Home)
 	pages.GET("/login", h.LoginPage)
 	pages.POST("/login", h.Login)
 	pages.POST("/logout", h.Logout)
+	pages.GET("/portal/:token", h.PortalLink)
+
+	// Credentials stay the user's own: a manager acting as a customer cannot reach them.
+	settings := pages.Group("/settings", requireUser, forbidWhileImpersonating(h))
+	settings.GET("/api-tokens", h.APITokensPage)
+	settings.POST("/api-tokens", h.CreateAPIToken)
+	settings.POST("/api-tokens/:id/revoke", h.RevokeAPIToken)
 
 	customer := pages.Group("/", requireUser, requireCustomer(h))
 	customer.GET("/subscription", h.Subscription)
@@ -50,6 +66,7 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	manage.GET("/customers/:id", h.Customer)
 	manage.POST("/customers/:id/impersonate", h.Impersonate)
 	manage.GET("/audit", h.AuditLog)
+	manage.GET("/notifications", h.Notifications)
 	if h.TestClock != nil {
 		manage.GET("/test-clock", h.TestClockPage)
 		manage.POST("/test-clock", h.TestClockAdvance)

@@ -43,7 +43,6 @@ func NewServer(d Deps) http.Handler {
 		c.AbortWithStatus(http.StatusInternalServerError)
 	}), securityHeaders(formAction))
 	r.StaticFS("/static", http.FS(static.FS))
-	r.NoRoute(loadUser(d.Accounts, cookies, d.Log), h.NotFound)
 	routes(r, h, cookies, d)
 
 	// Every state-changing request from a browser must come from this site:

@@ -1,0 +1,99 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/billingportal/portal/account"
+	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/views"
+)
+
+// APITokensPage lists the user's personal API tokens.
+func (h *Handlers) APITokensPage(c *gin.Context) {
+	h.page(func(c *gin.Context) error { return h.renderTokens(c, http.StatusOK, "", "", "") })(c)
+}
+
+func (h *Handlers) renderTokens(c *gin.Context, status int, newToken, name, msg string) error {
+	u, _ := CurrentUser(c)
+	tokens, err := h.Accounts.APITokens(c.Request.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	p := views.TokensPage{Page: h.basePage(c, "API tokens"), NewToken: newToken, Name: name, Error: msg}
+	p.Nav = "tokens"
+	for _, t := range tokens {
+		row := views.TokenRow{ID: t.ID, Name: t.Name, Created: day(t.CreatedAt), LastUsed: "never",
+			RevokeURL: fmt.Sprintf("/settings/api-tokens/%d/revoke", t.ID)}
+		if !t.LastUsedAt.IsZero() {
+			row.LastUsed = day(t.LastUsedAt)
+		}
+		if !t.RevokedAt.IsZero() {
+			row.Revoked = day(t.RevokedAt)
+		}
+		p.Tokens = append(p.Tokens, row)
+	}
+	h.render(c, status, views.Tokens(p))
+	return nil
+}
+
+// CreateAPIToken makes a token and shows it once.
+func (h *Handlers) CreateAPIToken(c *gin.Context) {
+	h.page(func(c *gin.Context) error {
+		u, _ := CurrentUser(c)
+		name := c.PostForm("name")
+		token, _, err := h.Accounts.CreateAPIToken(c.Request.Context(), u.ID, name)
+		if errors.Is(err, account.ErrInvalidName) || errors.Is(err, account.ErrTooManyTokens) {
+			return h.renderTokens(c, http.StatusBadRequest, "", name, err.Error()[len("account: "):])
+		}
+		if err != nil {
+			return err
+		}
+		return h.renderTokens(c, http.StatusOK, token, "", "")
+	})(c)
+}
+
+// RevokeAPIToken revokes one of the user's tokens.
+func (h *Handlers) RevokeAPIToken(c *gin.Context) {
+	h.page(func(c *gin.Context) error {
+		u, _ := CurrentUser(c)
+		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+		if err != nil {
+			return billing.ErrNotFound
+		}
+		if err := h.Accounts.RevokeAPIToken(c.Request.Context(), u.ID, id); errors.Is(err, account.ErrNotFound) {
+			return billing.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		c.Redirect(http.StatusSeeOther, "/settings/api-tokens")
+		return nil
+	})(c)
+}
+
+// PortalLink spends a one-time portal link: it signs the customer in and
+// redirects, so the token leaves the address bar and the history.
+func (h *Handlers) PortalLink(c *gin.Context) {
+	h.page(func(c *gin.Context) error {
+		_ = h.Accounts.Logout(c.Request.Context(), h.Cookies.Token(c))
+		token, _, err := h.Accounts.UsePortalLink(c.Request.Context(), c.Param("token"))
+		if errors.Is(err, account.ErrNoSession) {
+			h.render(c, http.StatusGone, views.ErrorView(views.ErrorPage{Page: views.Page{Title: "Link expired"}, Status: http.StatusGone,
+				Heading: "This link has expired", BackURL: "/login",
+				Message: "Portal links work once and for five minutes. Go back to the app and open the billing portal again."}))
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := h.Cookies.Set(c, token); err != nil {
+			return err
+		}
+		c.Redirect(http.StatusSeeOther, "/subscription")
+		return nil
+	})(c)
+}

@@ -1,0 +1,43 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/views"
+)
+
+// Outbox lists queued notifications to the app.
+type Outbox interface {
+	RecentNotifications(ctx context.Context, limit int) ([]billing.Notification, error)
+}
+
+// Notifications lists the newest notifications to the app and their delivery state.
+func (h *Handlers) Notifications(c *gin.Context) {
+	h.page(func(c *gin.Context) error {
+		p := views.NotificationsPage{Page: h.basePage(c, "App notifications"), Enabled: h.Outbox != nil}
+		p.Nav = "notifications"
+		if h.Outbox != nil {
+			ns, err := h.Outbox.RecentNotifications(c.Request.Context(), 100)
+			if err != nil {
+				return err
+			}
+			for _, n := range ns {
+				row := views.NotificationRow{ID: n.ID, Type: n.Type, Customer: n.UserID, Created: n.CreatedAt.Format("2 Jan 2006 15:04:05 UTC"),
+					Attempts: n.Attempts, LastError: n.LastError, State: "Waiting"}
+				switch {
+				case !n.DeliveredAt.IsZero():
+					row.State = "Delivered " + n.DeliveredAt.Format("15:04:05 UTC")
+				case n.Attempts > 0:
+					row.State = "Retrying at " + n.NextAttemptAt.Format("15:04:05 UTC")
+				}
+				p.Rows = append(p.Rows, row)
+			}
+		}
+		h.render(c, http.StatusOK, views.Notifications(p))
+		return nil
+	})(c)
+}

@@ -1,0 +1,125 @@
+// Package notify delivers queued notifications to the app's webhook URL,
+// signed like incoming provider webhooks, retrying with backoff. The queue
+// is a database table, so deliveries survive restarts.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/webhooksig"
+)
+
+// Outbox is the queue of notifications.
+type Outbox interface {
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]billing.Notification, error)
+	MarkNotificationDelivered(ctx context.Context, id string, attempts int, at time.Time) error
+	MarkNotificationFailed(ctx context.Context, id string, attempts int, next time.Time, reason string) error
+}
+
+// Clock tells wall time; deliveries follow real time.
+type Clock interface{ Now() time.Time }
+
+// Sender delivers notifications to one URL.
+type Sender struct {
+	outbox Outbox
+	url    string
+	secret []byte
+	clock  Clock
+	client *http.Client
+	log    *slog.Logger
+	wake   chan struct{}
+}
+
+// New returns a sender for url, signing with secret.
+func New(outbox Outbox, url string, secret []byte, clock Clock, log *slog.Logger) *Sender {
+	return &Sender{outbox: outbox, url: url, secret: secret, clock: clock, log: log,
+		client: &http.Client{Timeout: 10 * time.Second}, wake: make(chan struct{}, 1)}
+}
+
+// Backoff is the wait after the nth failed attempt: 5 s, 10 s, 20 s, …, at most an hour.
+func Backoff(attempt int) time.Duration {
+	d := 5 * time.Second
+	for i := 1; i < attempt && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+// Wake asks the sender to look at the queue now rather than at its next tick.
+func (s *Sender) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers due notifications until ctx ends, checking every interval
+// and whenever woken.
+func (s *Sender) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("notify: deliver", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// DeliverDue sends every notification whose attempt is due, in order, and
+// returns how many the app acknowledged.
+func (s *Sender) DeliverDue(ctx context.Context) (int, error) {
+	due, err := s.outbox.DueNotifications(ctx, s.clock.Now(), 100)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, n := range due {
+		attempts := n.Attempts + 1
+		if err := s.send(ctx, n); err != nil {
+			next := s.clock.Now().Add(Backoff(attempts))
+			s.log.Warn("notify: delivery failed", "id", n.ID, "attempt", attempts, "next", next, "err", err)
+			if err := s.outbox.MarkNotificationFailed(ctx, n.ID, attempts, next, err.Error()); err != nil {
+				return sent, err
+			}
+			continue
+		}
+		if err := s.outbox.MarkNotificationDelivered(ctx, n.ID, attempts, s.clock.Now()); err != nil {
+			return sent, err
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+func (s *Sender) send(ctx context.Context, n billing.Notification) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(n.Payload))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(webhooksig.Header, webhooksig.Sign(s.secret, time.Now(), n.Payload))
+	req.Header.Set("Billing-Event-Id", n.ID)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("the app answered %s", resp.Status)
+	}
+	return nil
+}
