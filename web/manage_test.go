@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/billingportal/portal/app"
 	"github.com/billingportal/portal/apptest"
 	"github.com/billingportal/portal/billing"
 )
@@ -163,4 +164,18 @@ func TestPaymentNeededWhileImpersonatingGivesTheLink(t *testing.T) {
 	u, _ := url.Parse(cs.PaymentURL)
 	pay(t, alice, u.Path, "pay")
 	wantBody(t, alice.Get("/billing/history"), "Changed by your account manager", "Your account manager started helping you")
+}
+
+func TestManagersSeeAppNotifications(t *testing.T) {
+	srv := apptest.Start(t, func(c *app.Config) {
+		c.AppWebhookURL, c.AppWebhookSecret = "http://127.0.0.1:1/hooks", "app-webhook-secret-0123456789abcdef0123"
+	})
+	bob := srv.NewClient(t)
+	bob.Login("bob@example.com")
+	wantRedirect(t, bob.Post("/subscription/cancel", url.Values{"reason": {"unused"}}), "/subscription")
+	m := managerClient(t, srv)
+	page := m.Get("/manage/notifications")
+	wantStatus(t, page, http.StatusOK)
+	wantBody(t, page, "subscription.updated", "Waiting")
+	wantStatus(t, bob.Get("/manage/notifications"), http.StatusNotFound)
 }
