@@ -7,6 +7,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/demohost"
 )
 
 func main() {
@@ -43,7 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	addr := fs.String("addr", envOr(getenv, "ADDR", "127.0.0.1:8080"), "listen address (ADDR)")
 	dbPath := fs.String("db", envOr(getenv, "DATABASE_PATH", "billing.db"), "SQLite file (DATABASE_PATH)")
 	baseURL := fs.String("base-url", getenv("BASE_URL"), "URL browsers use to reach the portal (BASE_URL); default http://<addr>")
-	demoData := fs.Bool("demo", false, "seed the demo catalogue and accounts if absent")
+	demoData := fs.Bool("demo", false, "seed the demo accounts if absent, and serve the example app that embeds the portal")
+	demoAppAddr := fs.String("demo-app-addr", "127.0.0.1:8081", "with -demo: where the example embedding app listens (reached as http://localhost:<port>)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,17 +60,66 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if *baseURL == "" {
 		*baseURL = "http://" + ln.Addr().String()
 	}
-	a, err := app.New(ctx, app.Config{
+	cfg := app.Config{
 		DBPath: *dbPath, BaseURL: *baseURL, Demo: *demoData, Logger: logger,
 		SessionSecret: getenv("SESSION_SECRET"), WebhookSecret: getenv("SANDBOX_WEBHOOK_SECRET"), APIKey: getenv("BILLING_API_KEY"),
 		EmbedOrigins: splitList(getenv("EMBED_ORIGINS")), CheckoutProvider: getenv("CHECKOUT_PROVIDER"),
 		AppWebhookURL: getenv("APP_WEBHOOK_URL"), AppWebhookSecret: getenv("APP_WEBHOOK_SECRET"),
-	})
+	}
+	var demoApp *demoServer
+	if *demoData {
+		if demoApp, err = newDemoServer(*demoAppAddr, &cfg, logger); err != nil {
+			return err
+		}
+		defer demoApp.ln.Close()
+	}
+	a, err := app.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if demoApp != nil {
+		go demoApp.serve(ctx)
+	}
 	return serve(ctx, ln, a, logger)
+}
+
+// demoServer is the example app that embeds the portal from another site.
+type demoServer struct {
+	ln   net.Listener
+	host *demohost.Host
+	log  *slog.Logger
+}
+
+// newDemoServer listens for the example app and lets its origin frame the
+// portal. Without BILLING_API_KEY it makes one for the example app alone.
+func newDemoServer(addr string, cfg *app.Config, logger *slog.Logger) (*demoServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("demo app: listen on %s: %w", addr, err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	origin := "http://localhost:" + port
+	if cfg.APIKey == "" {
+		b := make([]byte, 24)
+		_, _ = rand.Read(b)
+		cfg.APIKey = "demo_" + hex.EncodeToString(b)
+	}
+	cfg.EmbedOrigins = append(cfg.EmbedOrigins, origin)
+	return &demoServer{ln: ln, host: demohost.New(cfg.BaseURL, origin, cfg.APIKey), log: logger}, nil
+}
+
+func (d *demoServer) serve(ctx context.Context) {
+	srv := &http.Server{Handler: d.host.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	_, port, _ := net.SplitHostPort(d.ln.Addr().String())
+	d.log.Info("example app embedding the portal", "url", "http://localhost:"+port)
+	if err := srv.Serve(d.ln); err != nil && err != http.ErrServerClosed {
+		d.log.Error("demo app", "err", err)
+	}
 }
 
 // serve runs the HTTP server until ctx ends, then drains it gracefully.

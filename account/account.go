@@ -41,6 +41,8 @@ type Session struct {
 	ImpersonatorID int64
 	Reason         string // why the manager is acting as the customer
 	ReturnURL      string // where the app that sent the customer wants them back
+	Embed          bool   // runs inside the app's frame
+	Accent         string // the app's accent colour, "#rrggbb"
 }
 
 // Identity is who a request acts for and, when a manager acts as a
@@ -51,6 +53,8 @@ type Identity struct {
 	Reason       string    // the manager's stated reason
 	EndsAt       time.Time // when an impersonation ends by itself
 	ReturnURL    string    // the app's return URL, for sessions opened by a portal link
+	Embed        bool      // the portal runs inside the app's frame
+	Accent       string    // the app's accent colour, "#rrggbb"
 }
 
 // Errors callers tell apart.

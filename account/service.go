@@ -139,7 +139,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Identity, err
 		_ = s.store.DeleteSession(ctx, h)
 		return Identity{}, ErrNoSession
 	}
-	id := Identity{ReturnURL: sess.ReturnURL}
+	id := Identity{ReturnURL: sess.ReturnURL, Embed: sess.Embed, Accent: sess.Accent}
 	if id.User, err = s.store.UserByID(ctx, sess.UserID); err != nil || id.User.Disabled {
 		return Identity{}, ErrNoSession
 	}

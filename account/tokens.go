@@ -191,6 +191,7 @@ func (s *Service) UsePortalLink(ctx context.Context, token string) (string, Port
 		return "", PortalLink{}, ErrNoSession
 	}
 	now := s.clock.Now()
-	t, err := s.createSession(ctx, Session{UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.absolute), ReturnURL: l.ReturnURL})
+	t, err := s.createSession(ctx, Session{UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.absolute),
+		ReturnURL: l.ReturnURL, Embed: l.Embed, Accent: l.Accent})
 	return t, l, err
 }

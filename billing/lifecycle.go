@@ -358,7 +358,11 @@ func nextAnniversary(anchor time.Time, i Interval, after time.Time) time.Time {
 
 // PayOverdue opens a checkout for the overdue invoice, so the customer can
 // pay with another card while retries continue.
-func (s *Service) PayOverdue(ctx context.Context, actor Actor, cust Customer) (CheckoutSession, error) {
+func (s *Service) PayOverdue(ctx context.Context, actor Actor, cust Customer, opts ...ChangeOption) (CheckoutSession, error) {
+	var o changeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var cs CheckoutSession
 	var stale []string
 	var desc string
@@ -386,5 +390,5 @@ func (s *Service) PayOverdue(ctx context.Context, actor Actor, cust Customer) (C
 	if cs.PaymentURL != "" {
 		return cs, nil
 	}
-	return s.attachProvider(ctx, cust, cs, desc)
+	return s.attachProvider(ctx, cust, cs, desc, o.returnURL)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"regexp"
 	"time"
 )
@@ -194,18 +195,32 @@ type ChangeResult struct {
 	Checkout  *CheckoutSession
 }
 
-// ChangeOption adjusts how a change request treats other open checkouts.
-type ChangeOption int
+// ChangeOption adjusts a change request.
+type ChangeOption func(*changeOptions)
+
+type changeOptions struct {
+	refuseOther bool
+	returnURL   string
+}
 
 // RefuseOtherCheckout makes a request fail with a ConflictError while a
 // checkout for a different change is open, instead of expiring that
 // checkout. The JSON API uses it so that two scripts cannot silently undo
 // each other; the pages expire it, because a person changed their mind.
-const RefuseOtherCheckout ChangeOption = 1
+func RefuseOtherCheckout() ChangeOption { return func(o *changeOptions) { o.refuseOther = true } }
+
+// ReturnTo sends the customer back to url after checkout instead of the
+// portal's return page; embedded portals return to the app that framed
+// them. The checkout session id is added as ?checkout_session=.
+func ReturnTo(url string) ChangeOption { return func(o *changeOptions) { o.returnURL = url } }
 
 // RequestChange starts a plan change. When money is due it opens (or reuses)
 // one checkout session; the change itself waits for the provider's webhook.
 func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer, planID, timing string, opts ...ChangeOption) (ChangeResult, error) {
+	var o changeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var res ChangeResult
 	var staleRefs []string
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -214,7 +229,7 @@ func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer,
 			return err
 		}
 		res.Preview = p
-		if len(opts) > 0 && opts[0] == RefuseOtherCheckout {
+		if o.refuseOther {
 			if err := s.refuseOtherCheckout(ctx, tx, cust.ID, p); err != nil {
 				return err
 			}
@@ -247,7 +262,7 @@ func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer,
 	s.expireAtProvider(ctx, staleRefs)
 	if res.Checkout != nil && res.Checkout.PaymentURL == "" {
 		desc := fmt.Sprintf("%s, from %s", res.Preview.To.Name(), res.Preview.EffectiveAt.Format("2 January 2006"))
-		cs, err := s.attachProvider(ctx, cust, *res.Checkout, desc)
+		cs, err := s.attachProvider(ctx, cust, *res.Checkout, desc, o.returnURL)
 		if err != nil {
 			return ChangeResult{}, err
 		}
@@ -351,10 +366,14 @@ func (s *Service) openCheckout(ctx context.Context, tx Tx, cust Customer, want C
 // attachProvider asks the provider for a payment page, outside any
 // transaction, and records it. A provider failure fails the session so that
 // nothing is left open that nobody can pay.
-func (s *Service) attachProvider(ctx context.Context, cust Customer, cs CheckoutSession, description string) (CheckoutSession, error) {
+func (s *Service) attachProvider(ctx context.Context, cust Customer, cs CheckoutSession, description, returnURL string) (CheckoutSession, error) {
+	ret := s.returnURL(cs.ID)
+	if returnURL != "" {
+		ret = withQuery(returnURL, "checkout_session", cs.ID)
+	}
 	pc, perr := s.provider.CreateCheckout(ctx, CheckoutRequest{
 		SessionID: cs.ID, Amount: cs.Amount, Email: cust.Email, ExpiresAt: cs.ExpiresAt,
-		Description: description, ReturnURL: s.returnURL(cs.ID),
+		Description: description, ReturnURL: ret,
 	})
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		cur, err := tx.CheckoutSession(ctx, cs.ID)
@@ -534,6 +553,18 @@ func newID(prefix string) string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
 	return prefix + hex.EncodeToString(b)
+}
+
+// withQuery adds key=value to a URL's query.
+func withQuery(raw, key, value string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func truncate(s string, n int) string {

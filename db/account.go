@@ -77,8 +77,9 @@ func (q queries) createDefaultSubscription(ctx context.Context, userID int64, at
 // CreateSession stores a new session.
 func (a AccountStore) CreateSession(ctx context.Context, s account.Session) error {
 	_, err := a.s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at,
-		impersonator_id, impersonation_reason, return_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.TokenHash, s.UserID, s.CreatedAt.Unix(),
-		s.LastSeenAt.Unix(), s.ExpiresAt.Unix(), nullID(s.ImpersonatorID), s.Reason, s.ReturnURL)
+		impersonator_id, impersonation_reason, return_url, embed, accent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.TokenHash,
+		s.UserID, s.CreatedAt.Unix(), s.LastSeenAt.Unix(), s.ExpiresAt.Unix(), nullID(s.ImpersonatorID), s.Reason, s.ReturnURL,
+		boolInt(s.Embed), s.Accent)
 	if err != nil {
 		return fmt.Errorf("db: create session: %w", err)
 	}
@@ -90,8 +91,8 @@ func (a AccountStore) Session(ctx context.Context, hash []byte) (account.Session
 	var s account.Session
 	var created, seen, expires int64
 	err := a.s.db.QueryRowContext(ctx, `SELECT token_hash, user_id, created_at, last_seen_at, expires_at,
-		COALESCE(impersonator_id, 0), impersonation_reason, return_url FROM sessions WHERE token_hash = ?`, hash).
-		Scan(&s.TokenHash, &s.UserID, &created, &seen, &expires, &s.ImpersonatorID, &s.Reason, &s.ReturnURL)
+		COALESCE(impersonator_id, 0), impersonation_reason, return_url, embed, accent FROM sessions WHERE token_hash = ?`, hash).
+		Scan(&s.TokenHash, &s.UserID, &created, &seen, &expires, &s.ImpersonatorID, &s.Reason, &s.ReturnURL, &s.Embed, &s.Accent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, account.ErrNotFound
 	}

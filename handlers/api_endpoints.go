@@ -159,7 +159,7 @@ func (h *Handlers) apiChange(c *gin.Context, userID *string, planID, timing stri
 		h.apiFail(c, err)
 		return u, billing.ChangeResult{}, false
 	}
-	res, err := h.Billing.RequestChange(c.Request.Context(), apiActor(c), billing.Customer{ID: u.ID, Email: u.Email}, planID, timing, billing.RefuseOtherCheckout)
+	res, err := h.Billing.RequestChange(c.Request.Context(), apiActor(c), billing.Customer{ID: u.ID, Email: u.Email}, planID, timing, billing.RefuseOtherCheckout())
 	if err != nil {
 		h.apiFail(c, err)
 		return u, res, false
@@ -323,6 +323,7 @@ func (h *Handlers) APIPortalSession(c *gin.Context) {
 		Name      string  `json:"name"`
 		ReturnURL string  `json:"return_url"`
 		Embed     bool    `json:"embed"`
+		Accent    string  `json:"accent"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		h.apiFail(c, err)
@@ -332,15 +333,20 @@ func (h *Handlers) APIPortalSession(c *gin.Context) {
 		h.apiFail(c, billing.Invalid("email", "email is required: the customer's email address."))
 		return
 	}
-	if body.Embed {
-		h.apiFail(c, billing.Invalid("embed", "Embedded portal sessions are not available in this version; omit embed or set it to false."))
-		return
-	}
 	if body.ReturnURL != "" && !h.allowedReturnURL(body.ReturnURL) {
 		h.apiFail(c, billing.Invalid("return_url", "return_url must be an http(s) URL on an allowed origin (EMBED_ORIGINS or the portal's own)."))
 		return
 	}
-	token, u, _, err := h.Accounts.CreatePortalLink(c.Request.Context(), *body.Email, body.Name, account.PortalLink{ReturnURL: body.ReturnURL})
+	if body.Embed && !h.embedOrigin(body.ReturnURL) {
+		h.apiFail(c, billing.Invalid("return_url", "An embedded session needs the return_url of the page that frames the portal, on one of EMBED_ORIGINS."))
+		return
+	}
+	if _, _, _, ok := parseHexColour(body.Accent); body.Accent != "" && !ok {
+		h.apiFail(c, billing.Invalid("accent", "accent must be a colour written #rrggbb."))
+		return
+	}
+	token, u, _, err := h.Accounts.CreatePortalLink(c.Request.Context(), *body.Email, body.Name,
+		account.PortalLink{ReturnURL: body.ReturnURL, Embed: body.Embed, Accent: body.Accent})
 	if err != nil {
 		if err.Error() != "" && strings.HasPrefix(err.Error(), "account: ") && !strings.Contains(err.Error(), "not allowed") {
 			h.apiFail(c, billing.Invalid("email", "%s", strings.TrimPrefix(err.Error(), "account: ")))
@@ -355,18 +361,25 @@ func (h *Handlers) APIPortalSession(c *gin.Context) {
 
 // allowedReturnURL accepts URLs on the portal's own origin or an embedding origin.
 func (h *Handlers) allowedReturnURL(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return false
-	}
-	origin := u.Scheme + "://" + u.Host
-	if origin == h.BaseURL {
-		return true
-	}
-	for _, o := range h.EmbedOrigins {
-		if o == origin {
+	return originOf(raw) != "" && (originOf(raw) == h.BaseURL || h.embedOrigin(raw))
+}
+
+// embedOrigin reports whether raw is on one of EMBED_ORIGINS.
+func (h *Handlers) embedOrigin(raw string) bool {
+	o := originOf(raw)
+	for _, allowed := range h.EmbedOrigins {
+		if o != "" && o == allowed {
 			return true
 		}
 	}
 	return false
+}
+
+// originOf is scheme://host[:port] of an http(s) URL, or "".
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -80,7 +80,7 @@ func (h *Handlers) RevokeAPIToken(c *gin.Context) {
 func (h *Handlers) PortalLink(c *gin.Context) {
 	h.page(func(c *gin.Context) error {
 		_ = h.Accounts.Logout(c.Request.Context(), h.Cookies.Token(c))
-		token, _, err := h.Accounts.UsePortalLink(c.Request.Context(), c.Param("token"))
+		token, link, err := h.Accounts.UsePortalLink(c.Request.Context(), c.Param("token"))
 		if errors.Is(err, account.ErrNoSession) {
 			h.render(c, http.StatusGone, views.ErrorView(views.ErrorPage{Page: views.Page{Title: "Link expired"}, Status: http.StatusGone,
 				Heading: "This link has expired", BackURL: "/login",
@@ -90,10 +90,41 @@ func (h *Handlers) PortalLink(c *gin.Context) {
 		if err != nil {
 			return err
 		}
-		if err := h.Cookies.Set(c, token); err != nil {
+		set := h.Cookies.Set
+		if link.Embed {
+			set = h.Cookies.SetEmbed
+			c.Header("Content-Security-Policy", h.EmbedCSP)
+			c.Writer.Header().Del("X-Frame-Options")
+		}
+		if err := set(c, token); err != nil {
 			return err
 		}
 		c.Redirect(http.StatusSeeOther, "/subscription")
 		return nil
 	})(c)
+}
+
+// EmbedTheme is a stylesheet setting the embedding app's accent colour;
+// a stylesheet because the CSP allows no inline styles.
+func (h *Handlers) EmbedTheme(c *gin.Context) {
+	hex := c.Query("accent")
+	r, g, b, ok := parseHexColour("#" + hex)
+	if !ok {
+		c.String(http.StatusBadRequest, "/* accent must be six hex digits */")
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Data(http.StatusOK, "text/css; charset=utf-8", []byte(fmt.Sprintf(":root{--accent:%d %d %d}\n", r, g, b)))
+}
+
+// parseHexColour reads "#rrggbb".
+func parseHexColour(s string) (r, g, b uint8, ok bool) {
+	if len(s) != 7 || s[0] != '#' {
+		return 0, 0, 0, false
+	}
+	v, err := strconv.ParseUint(s[1:], 16, 32)
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	return uint8(v >> 16), uint8(v >> 8), uint8(v), true
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
@@ -22,6 +23,7 @@ import (
 type SessionCookies interface {
 	Token(c *gin.Context) string
 	Set(c *gin.Context, token string) error
+	SetEmbed(c *gin.Context, token string) error
 	Clear(c *gin.Context) error
 }
 
@@ -46,6 +48,8 @@ type Deps struct {
 	EmbedOrigins   []string      // origins allowed to frame the portal and to receive customers back
 	Idempotency    IdempotencyStore
 	Outbox         Outbox // nil without app notifications
+	EmbedCSP       string // the Content-Security-Policy of pages in an app's frame
+	SandboxCSP     string // the sandbox payment page's, whose form may return to an app
 	Log            *slog.Logger
 }
 
@@ -133,6 +137,12 @@ func (h *Handlers) basePage(c *gin.Context, title string) views.Page {
 	}
 	u := id.User
 	p.User = &views.User{Email: u.Email, Name: u.Name, Manager: u.Role == account.Manager}
+	if id.Embed {
+		p.Embed = &views.Embed{ParentOrigin: originOf(id.ReturnURL)}
+		if id.Accent != "" {
+			p.Embed.ThemeURL = "/embed/theme.css?accent=" + strings.TrimPrefix(id.Accent, "#")
+		}
+	}
 	if m := id.Impersonator; m != nil {
 		left := max(id.EndsAt.Sub(h.Wall.Now()), 0)
 		p.Impersonation = &views.Impersonation{Manager: m.Email, Customer: u.Email,

@@ -19,6 +19,7 @@ func (h *Handlers) SandboxCheckoutPage(c *gin.Context) {
 		if err != nil {
 			return err
 		}
+		c.Header("Content-Security-Policy", h.SandboxCSP)
 		h.render(c, http.StatusOK, views.SandboxCheckout(views.SandboxPage{
 			Title: "Pay " + s.Amount.String(), SessionID: s.ID, Description: s.Description, Email: s.Email,
 			Amount: s.Amount.String(), Status: string(s.Status), ReturnURL: s.ReturnURL,

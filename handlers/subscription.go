@@ -53,6 +53,9 @@ func (h *Handlers) renderSubscription(c *gin.Context, status int, interval billi
 		Interval: string(interval), MonthURL: "/subscription?interval=month", YearURL: "/subscription?interval=year",
 	}
 	p.Nav, p.Flash = "subscription", flash
+	if p.Embed != nil && changeNotices[c.Query("notice")] {
+		p.PlanChanged = sub.Plan.ID
+	}
 	if sc, ok, err := h.Billing.ScheduledChange(ctx, sub.UserID); err != nil {
 		return err
 	} else if ok {
@@ -101,6 +104,9 @@ func currentPlanView(sub billing.Subscription) views.CurrentPlan {
 	}
 	return cp
 }
+
+// changeNotices are the notices that follow a change an embedding app should hear of.
+var changeNotices = map[string]bool{"changed": true, "scheduled": true, "unscheduled": true, "cancelled": true, "resumed": true}
 
 // notices are the messages a redirect may ask the subscription page to show;
 // only these codes are accepted, so no text comes from the URL.

@@ -67,7 +67,7 @@ func (h *Handlers) ScheduledChangeCancel(c *gin.Context) {
 
 // PayOverdue sends an overdue customer to checkout for the failed renewal.
 func (h *Handlers) PayOverdue(c *gin.Context) {
-	cs, err := h.Billing.PayOverdue(c.Request.Context(), actor(c), customer(c))
+	cs, err := h.Billing.PayOverdue(c.Request.Context(), actor(c), customer(c), returnTo(c)...)
 	if h.changeRejected(c, err) {
 		return
 	}

@@ -25,7 +25,7 @@ func (h *Handlers) SubscriptionChangePreview(c *gin.Context) {
 // SubscriptionChange asks for the change: nothing due applies it at once,
 // otherwise the customer is sent to the checkout's payment page.
 func (h *Handlers) SubscriptionChange(c *gin.Context) {
-	res, err := h.Billing.RequestChange(c.Request.Context(), actor(c), customer(c), c.PostForm("plan"), c.PostForm("timing"))
+	res, err := h.Billing.RequestChange(c.Request.Context(), actor(c), customer(c), c.PostForm("plan"), c.PostForm("timing"), returnTo(c)...)
 	if h.changeRejected(c, err) {
 		return
 	}
@@ -40,6 +40,15 @@ func (h *Handlers) SubscriptionChange(c *gin.Context) {
 	h.toCheckout(c, *res.Checkout, res.Preview.To.Name())
 }
 
+// returnTo sends an embedded customer back to the app after checkout:
+// checkout opens at the top level, where the portal's frame is gone.
+func returnTo(c *gin.Context) []billing.ChangeOption {
+	if id, ok := Identity(c); ok && id.Embed && id.ReturnURL != "" {
+		return []billing.ChangeOption{billing.ReturnTo(id.ReturnURL)}
+	}
+	return nil
+}
+
 // toCheckout sends the customer to the provider's payment page (a URL the
 // provider made, never one taken from input). A manager acting as the
 // customer gets the link to send instead: the customer pays, not the manager.
@@ -50,6 +59,13 @@ func (h *Handlers) toCheckout(c *gin.Context, cs billing.CheckoutSession, what s
 			Amount: cs.Amount.String(), PaymentURL: cs.PaymentURL, ExpiresAt: cs.ExpiresAt.Format("2 January 2006, 15:04 UTC")}
 		p.Nav = "subscription"
 		h.render(c, http.StatusOK, views.PaymentLink(p))
+		return
+	}
+	if id, _ := Identity(c); id.Embed {
+		// The frame's cookie is not sent to a top-level page, so the form
+		// posts in the frame and the payment page opens at the top from here.
+		p := views.CheckoutHandoffPage{Page: h.basePage(c, "Checkout"), Plan: what, Amount: cs.Amount.String(), PaymentURL: cs.PaymentURL}
+		h.render(c, http.StatusOK, views.CheckoutHandoff(p))
 		return
 	}
 	c.Redirect(http.StatusSeeOther, cs.PaymentURL)

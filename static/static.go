@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds the files served under /static/.
 //
-//go:embed app.css favicon.svg copy.js
+//go:embed app.css favicon.svg copy.js embed.js
 var FS embed.FS

@@ -10,6 +10,14 @@ type Page struct {
 	Flash          *Flash
 	RefreshSeconds int // >0 makes the page reload itself (used while waiting for a webhook)
 	Impersonation  *Impersonation
+	Embed          *Embed // set when the portal runs inside an app's frame
+	PlanChanged    string // plan id, when the page follows a change the embedding app should hear of
+}
+
+// Embed describes the app framing the portal.
+type Embed struct {
+	ParentOrigin string // the only origin messages go to and come from
+	ThemeURL     string // stylesheet with the app's accent colour; "" for the default
 }
 
 // Impersonation is shown on every page while a manager acts as a customer.
@@ -51,9 +59,9 @@ type Notice struct {
 
 // Action is a button (a POST form) or a link on a notice.
 type Action struct {
-	Label   string
-	PostURL string // a form posting here, when set
-	Href    string // a link, otherwise
+	Label    string
+	PostURL  string // a form posting here, when set
+	Href     string // a link, otherwise
 	Primary bool
 }
 
@@ -342,4 +350,14 @@ type TokenRow struct {
 	LastUsed  string
 	Revoked   string
 	RevokeURL string
+}
+
+// CheckoutHandoffPage sends an embedded customer to checkout at the top
+// level: the app's page navigates when the portal asks, and the link works
+// when clicked.
+type CheckoutHandoffPage struct {
+	Page
+	Plan       string
+	Amount     string
+	PaymentURL string
 }

@@ -787,7 +787,7 @@ func featureList(features []string, class string) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		for _, f := range features {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "<li class=\"flex gap-2\"><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"mt-0.5 h-4 w-4 flex-none fill-indigo-600\"><path d=\"M16.7 5.3a1 1 0 0 1 0 1.4l-8 8a1 1 0 0 1-1.4 0l-4-4a1 1 0 1 1 1.4-1.4L8 12.58l7.3-7.3a1 1 0 0 1 1.4 0Z\"></path></svg> <span>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "<li class=\"flex gap-2\"><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"mt-0.5 h-4 w-4 flex-none fill-accent\"><path d=\"M16.7 5.3a1 1 0 0 1 0 1.4l-8 8a1 1 0 0 1-1.4 0l-4-4a1 1 0 1 1 1.4-1.4L8 12.58l7.3-7.3a1 1 0 0 1 1.4 0Z\"></path></svg> <span>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -889,14 +889,14 @@ func intervalLink(href, label string, current bool) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 62, "\" aria-current=\"true\" class=\"rounded-md bg-indigo-600 px-4 py-1.5 font-semibold text-white focus-ring\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 62, "\" aria-current=\"true\" class=\"rounded-md bg-accent px-4 py-1.5 font-semibold text-white focus-ring\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var47 string
 			templ_7745c5c3_Var47, templ_7745c5c3_Err = templ.JoinStringErrs(label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/subscription.templ`, Line: 172, Col: 142}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/subscription.templ`, Line: 172, Col: 138}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var47))
 			if templ_7745c5c3_Err != nil {
@@ -964,7 +964,7 @@ func PlanCardView(c PlanCard) templ.Component {
 			templ_7745c5c3_Var50 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		var templ_7745c5c3_Var51 = []any{"flex flex-col rounded-xl border bg-white p-5 shadow-sm", templ.KV("border-indigo-600 ring-2 ring-indigo-600", c.IsCurrent), templ.KV("border-slate-200", !c.IsCurrent)}
+		var templ_7745c5c3_Var51 = []any{"flex flex-col rounded-xl border bg-white p-5 shadow-sm", templ.KV("border-accent ring-2 ring-accent", c.IsCurrent), templ.KV("border-slate-200", !c.IsCurrent)}
 		templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var51...)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err

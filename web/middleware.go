@@ -42,12 +42,17 @@ func logPath(c *gin.Context) string {
 	return c.Request.URL.Path
 }
 
-// securityHeaders sets a CSP with no inline script and forbids framing.
-// formAction lists where forms may post and redirect: the portal itself and
-// the checkout provider's origin.
-func securityHeaders(formAction string) gin.HandlerFunc {
-	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-		"base-uri 'none'; object-src 'none'; form-action " + formAction + "; frame-ancestors 'none'"
+// contentSecurityPolicy allows no inline script or style; formAction lists
+// where forms may post and redirect (the portal and the checkout
+// provider), frameAncestors who may frame the page.
+func contentSecurityPolicy(formAction, frameAncestors string) string {
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+		"base-uri 'none'; object-src 'none'; form-action " + formAction + "; frame-ancestors " + frameAncestors
+}
+
+// securityHeaders sets the CSP and forbids framing; framePolicy relaxes
+// framing for embedded sessions only.
+func securityHeaders(csp string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
 		h.Set("Content-Security-Policy", csp)
@@ -133,6 +138,18 @@ func forbidWhileImpersonating(h *handlers.Handlers) gin.HandlerFunc {
 			h.NotACustomer(c)
 			c.Abort()
 			return
+		}
+		c.Next()
+	}
+}
+
+// framePolicy lets exactly the EMBED_ORIGINS frame the pages of an embedded
+// session; every other response keeps frame-ancestors 'none'.
+func framePolicy(embedCSP string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if id, ok := handlers.Identity(c); ok && id.Embed {
+			c.Header("Content-Security-Policy", embedCSP)
+			c.Writer.Header().Del("X-Frame-Options")
 		}
 		c.Next()
 	}

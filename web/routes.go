@@ -7,7 +7,7 @@ import (
 )
 
 // routes lists every route of the portal and the middleware it runs behind.
-func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps) {
+func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps, embedCSP string) {
 	r.GET("/healthz", h.Healthz)
 
 	// Provider-facing: the sandbox's hosted pages and its webhook. They carry
@@ -32,7 +32,9 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	api.POST("/portal/sessions", h.RequireServerKey, h.Idempotent, h.APIPortalSession)
 	r.NoRoute(loadUser(d.Accounts, cookies, d.Log), h.NotFound)
 
-	pages := r.Group("/", loadUser(d.Accounts, cookies, d.Log))
+	r.GET("/embed/theme.css", h.EmbedTheme)
+
+	pages := r.Group("/", loadUser(d.Accounts, cookies, d.Log), framePolicy(embedCSP))
 	pages.GET("/", requireUser, h.Home)
 	pages.GET("/login", h.LoginPage)
 	pages.POST("/login", h.Login)

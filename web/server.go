@@ -5,6 +5,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,7 +21,8 @@ type Deps struct {
 	Accounts       *account.Service
 	SessionSecret  string
 	SessionMaxAge  time.Duration
-	CheckoutOrigin string // origin of the provider's payment pages; "" when they are served by the portal
+	CheckoutOrigin string   // origin of the provider's payment pages; "" when they are served by the portal
+	EmbedOrigins   []string // who may frame embedded sessions
 	Log            *slog.Logger
 }
 
@@ -30,20 +32,28 @@ func NewServer(d Deps) http.Handler {
 	r := gin.New()
 	_ = r.SetTrustedProxies(nil) // the client address is the peer's, never a header's
 	cookies := newSessionCookies(d.SessionSecret, d.SessionMaxAge)
-	d.Handlers.Cookies = cookies
-	d.Handlers.Log = d.Log
-	h := handlers.New(d.Handlers)
-
 	formAction := "'self'"
 	if d.CheckoutOrigin != "" {
 		formAction += " " + d.CheckoutOrigin
 	}
+	frameAncestors := "'none'"
+	if len(d.EmbedOrigins) > 0 {
+		frameAncestors = strings.Join(d.EmbedOrigins, " ")
+	}
+	embedCSP := contentSecurityPolicy(formAction, frameAncestors)
+	// The sandbox's payment form redirects to the checkout's return URL,
+	// which for embedded sessions is on the app's origin; browsers apply
+	// form-action to that redirect.
+	sandboxCSP := contentSecurityPolicy(strings.TrimSpace(formAction+" "+strings.Join(d.EmbedOrigins, " ")), "'none'")
+	d.Handlers.Cookies, d.Handlers.Log, d.Handlers.EmbedCSP, d.Handlers.SandboxCSP = cookies, d.Log, embedCSP, sandboxCSP
+	h := handlers.New(d.Handlers)
+
 	r.Use(requestLog(d.Log), gin.CustomRecovery(func(c *gin.Context, err any) {
 		d.Log.Error("panic", "err", err, "request_id", handlers.RequestID(c))
 		c.AbortWithStatus(http.StatusInternalServerError)
-	}), securityHeaders(formAction))
+	}), securityHeaders(contentSecurityPolicy(formAction, "'none'")))
 	r.StaticFS("/static", http.FS(static.FS))
-	routes(r, h, cookies, d)
+	routes(r, h, cookies, d, embedCSP)
 
 	// Every state-changing request from a browser must come from this site:
 	// Go's CrossOriginProtection checks Sec-Fetch-Site and Origin, needs no

@@ -9,14 +9,27 @@ import (
 	"github.com/gorilla/sessions"
 )
 
-// cookieName is the portal's session cookie.
-const cookieName = "portal_session"
+// Cookie names: the portal's own session, and an embedded session, which
+// lives in the app's partition of the browser's cookie jar.
+const (
+	cookieName      = "portal_session"
+	embedCookieName = "portal_embed"
+)
 
 // sessionCookies keeps the server-side session's token in a signed and
 // encrypted gorilla/sessions cookie. The cookie alone grants nothing: the
 // token must name a live session row, so logout really ends it.
 type sessionCookies struct {
 	store *sessions.CookieStore
+}
+
+// embedOptions mark a cookie usable inside another site's frame: many
+// browsers block third-party cookies, and inside a cross-site frame only a
+// Partitioned one (CHIPS) is stored and sent.
+func (s *sessionCookies) embedOptions() *sessions.Options {
+	opts := *s.store.Options
+	opts.SameSite, opts.Secure, opts.Partitioned = http.SameSiteNoneMode, true, true
+	return &opts
 }
 
 func newSessionCookies(secret string, maxAge time.Duration) *sessionCookies {
@@ -32,31 +45,55 @@ func newSessionCookies(secret string, maxAge time.Duration) *sessionCookies {
 	return &sessionCookies{store: store}
 }
 
-// Token returns the session token in the request's cookie, or "".
+// Token returns the session token in the request's cookies, or "". An
+// embedded session's cookie comes first: inside the frame it is the only one.
 func (s *sessionCookies) Token(c *gin.Context) string {
-	sess, err := s.store.Get(c.Request, cookieName)
-	if err != nil {
-		return ""
+	for _, name := range []string{embedCookieName, cookieName} {
+		sess, err := s.store.Get(c.Request, name)
+		if err != nil {
+			continue
+		}
+		if t, _ := sess.Values["t"].(string); t != "" {
+			return t
+		}
 	}
-	t, _ := sess.Values["t"].(string)
-	return t
+	return ""
 }
 
 // Set stores a new token in a fresh cookie.
 func (s *sessionCookies) Set(c *gin.Context, token string) error {
-	sess := sessions.NewSession(s.store, cookieName)
 	opts := *s.store.Options
-	sess.Options = &opts
-	sess.IsNew = true
+	return s.save(c, cookieName, token, &opts)
+}
+
+// SetEmbed stores an embedded session's token in a partitioned cookie.
+func (s *sessionCookies) SetEmbed(c *gin.Context, token string) error {
+	return s.save(c, embedCookieName, token, s.embedOptions())
+}
+
+func (s *sessionCookies) save(c *gin.Context, name, token string, opts *sessions.Options) error {
+	sess := sessions.NewSession(s.store, name)
+	sess.Options, sess.IsNew = opts, true
 	sess.Values["t"] = token
 	return sess.Save(c.Request, c.Writer)
 }
 
-// Clear removes the cookie from the browser.
+// Clear removes the session cookies the request carried.
 func (s *sessionCookies) Clear(c *gin.Context) error {
-	sess := sessions.NewSession(s.store, cookieName)
-	opts := *s.store.Options
-	opts.MaxAge = -1
-	sess.Options = &opts
-	return sess.Save(c.Request, c.Writer)
+	for _, name := range []string{cookieName, embedCookieName} {
+		if _, err := c.Request.Cookie(name); err != nil {
+			continue
+		}
+		opts := *s.store.Options
+		if name == embedCookieName {
+			opts = *s.embedOptions()
+		}
+		opts.MaxAge = -1
+		sess := sessions.NewSession(s.store, name)
+		sess.Options = &opts
+		if err := sess.Save(c.Request, c.Writer); err != nil {
+			return err
+		}
+	}
+	return nil
 }
