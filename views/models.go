@@ -59,9 +59,9 @@ type Notice struct {
 
 // Action is a button (a POST form) or a link on a notice.
 type Action struct {
-	Label    string
-	PostURL  string // a form posting here, when set
-	Href     string // a link, otherwise
+	Label   string
+	PostURL string // a form posting here, when set
+	Href    string // a link, otherwise
 	Primary bool
 }
 
