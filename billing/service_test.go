@@ -75,7 +75,7 @@ type fixture struct {
 
 var start = time.Date(2027, 1, 31, 12, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	store := dbtest.New(t)
 	clk := clock.NewFixed(start)

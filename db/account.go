@@ -33,12 +33,12 @@ func scanUser(row scanner) (account.User, error) {
 
 // UserByEmail finds a user by email, ignoring case.
 func (a AccountStore) UserByEmail(ctx context.Context, email string) (account.User, error) {
-	return scanUser(a.s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	return scanUser(a.s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
 }
 
 // UserByID finds a user by id.
 func (a AccountStore) UserByID(ctx context.Context, id int64) (account.User, error) {
-	return scanUser(a.s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return scanUser(a.s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 }
 
 // CreateUser inserts a user and, for a customer, their subscription on the
@@ -46,7 +46,7 @@ func (a AccountStore) UserByID(ctx context.Context, id int64) (account.User, err
 func (a AccountStore) CreateUser(ctx context.Context, u account.User) (int64, error) {
 	var id int64
 	err := a.s.inTx(ctx, func(q queries) error {
-		res, err := q.q.ExecContext(ctx, `INSERT INTO users (email, name, role, password_hash, disabled, created_at, updated_at)
+		res, err := q.exec(ctx, `INSERT INTO users (email, name, role, password_hash, disabled, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.Email, u.Name, u.Role, u.PasswordHash, boolInt(u.Disabled), u.CreatedAt.Unix(), u.CreatedAt.Unix())
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
@@ -63,7 +63,7 @@ func (a AccountStore) CreateUser(ctx context.Context, u account.User) (int64, er
 }
 
 func (q queries) createDefaultSubscription(ctx context.Context, userID int64, at time.Time) error {
-	res, err := q.q.ExecContext(ctx, `INSERT INTO subscriptions (user_id, plan_id, status, anchor, period_start, created_at, updated_at)
+	res, err := q.exec(ctx, `INSERT INTO subscriptions (user_id, plan_id, status, anchor, period_start, created_at, updated_at)
 		SELECT ?, id, 'active', ?, ?, ?, ? FROM plans WHERE is_default = 1`, userID, at.Unix(), at.Unix(), at.Unix(), at.Unix())
 	if err != nil {
 		return fmt.Errorf("db: default subscription: %w", err)
@@ -76,7 +76,7 @@ func (q queries) createDefaultSubscription(ctx context.Context, userID int64, at
 
 // CreateSession stores a new session.
 func (a AccountStore) CreateSession(ctx context.Context, s account.Session) error {
-	_, err := a.s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at,
+	_, err := a.s.exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at,
 		impersonator_id, impersonation_reason, return_url, embed, accent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.TokenHash,
 		s.UserID, s.CreatedAt.Unix(), s.LastSeenAt.Unix(), s.ExpiresAt.Unix(), nullID(s.ImpersonatorID), s.Reason, s.ReturnURL,
 		boolInt(s.Embed), s.Accent)
@@ -90,7 +90,7 @@ func (a AccountStore) CreateSession(ctx context.Context, s account.Session) erro
 func (a AccountStore) Session(ctx context.Context, hash []byte) (account.Session, error) {
 	var s account.Session
 	var created, seen, expires int64
-	err := a.s.db.QueryRowContext(ctx, `SELECT token_hash, user_id, created_at, last_seen_at, expires_at,
+	err := a.s.queryRow(ctx, `SELECT token_hash, user_id, created_at, last_seen_at, expires_at,
 		COALESCE(impersonator_id, 0), impersonation_reason, return_url, embed, accent FROM sessions WHERE token_hash = ?`, hash).
 		Scan(&s.TokenHash, &s.UserID, &created, &seen, &expires, &s.ImpersonatorID, &s.Reason, &s.ReturnURL, &s.Embed, &s.Accent)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -102,13 +102,13 @@ func (a AccountStore) Session(ctx context.Context, hash []byte) (account.Session
 
 // TouchSession records activity on a session.
 func (a AccountStore) TouchSession(ctx context.Context, hash []byte, at time.Time) error {
-	_, err := a.s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, at.Unix(), hash)
+	_, err := a.s.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, at.Unix(), hash)
 	return err
 }
 
 // DeleteSession ends a session.
 func (a AccountStore) DeleteSession(ctx context.Context, hash []byte) error {
-	_, err := a.s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
+	_, err := a.s.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
 	return err
 }
 
@@ -118,10 +118,10 @@ func (a AccountStore) SearchCustomers(ctx context.Context, query string, limit, 
 	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(query) + "%"
 	const where = ` FROM users WHERE role = 'customer' AND (email LIKE ?1 ESCAPE '\' OR name LIKE ?1 ESCAPE '\')`
 	var total int
-	if err := a.s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+where, like).Scan(&total); err != nil {
+	if err := a.s.queryRow(ctx, `SELECT COUNT(*)`+where, like).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("db: search customers: %w", err)
 	}
-	rows, err := a.s.db.QueryContext(ctx, `SELECT `+userColumns+where+` ORDER BY email LIMIT ?2 OFFSET ?3`, like, limit, offset)
+	rows, err := a.s.query(ctx, `SELECT `+userColumns+where+` ORDER BY email LIMIT ?2 OFFSET ?3`, like, limit, offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("db: search customers: %w", err)
 	}
@@ -140,6 +140,6 @@ func (a AccountStore) SearchCustomers(ctx context.Context, query string, limit, 
 // SetDisabled disables or re-enables an account; a disabled account cannot
 // sign in or be impersonated, and its sessions stop working.
 func (a AccountStore) SetDisabled(ctx context.Context, id int64, disabled bool) error {
-	_, err := a.s.db.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, boolInt(disabled), id)
+	_, err := a.s.exec(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, boolInt(disabled), id)
 	return err
 }

@@ -12,7 +12,7 @@ import (
 
 // IdempotentResponse returns the stored first answer for a caller's key.
 func (s *Store) IdempotentResponse(ctx context.Context, principal, key string) (bodyHash []byte, status int, body []byte, ok bool, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT body_hash, status, response FROM idempotency_keys WHERE principal = ? AND key = ?`,
+	err = s.queryRow(ctx, `SELECT body_hash, status, response FROM idempotency_keys WHERE principal = ? AND key = ?`,
 		principal, key).Scan(&bodyHash, &status, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, nil, false, nil
@@ -23,7 +23,7 @@ func (s *Store) IdempotentResponse(ctx context.Context, principal, key string) (
 // SaveIdempotentResponse stores the first answer for a key; a concurrent
 // first answer wins and this one is dropped.
 func (s *Store) SaveIdempotentResponse(ctx context.Context, principal, key string, bodyHash []byte, status int, body []byte, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO idempotency_keys (principal, key, method, path, body_hash, status, response, created_at)
+	_, err := s.exec(ctx, `INSERT INTO idempotency_keys (principal, key, method, path, body_hash, status, response, created_at)
 		VALUES (?, ?, '', '', ?, ?, ?, ?) ON CONFLICT DO NOTHING`, principal, key, bodyHash, status, body, at.Unix())
 	if err != nil {
 		return fmt.Errorf("db: idempotency key: %w", err)
@@ -33,7 +33,7 @@ func (s *Store) SaveIdempotentResponse(ctx context.Context, principal, key strin
 
 // EnqueueNotification adds a notification to the outbox, in the caller's transaction.
 func (q queries) EnqueueNotification(ctx context.Context, n billing.Notification) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO notifications (id, event_type, user_id, payload, created_at, next_attempt_at)
+	_, err := q.exec(ctx, `INSERT INTO notifications (id, event_type, user_id, payload, created_at, next_attempt_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, n.ID, n.Type, n.UserID, n.Payload, n.CreatedAt.Unix(), n.CreatedAt.Unix())
 	if err != nil {
 		return fmt.Errorf("db: enqueue notification: %w", err)
@@ -53,7 +53,7 @@ func scanNotification(row scanner) (billing.Notification, error) {
 }
 
 func (s *Store) notifications(ctx context.Context, query string, args ...any) ([]billing.Notification, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+notificationColumns+` FROM notifications `+query, args...)
+	rows, err := s.query(ctx, `SELECT `+notificationColumns+` FROM notifications `+query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: notifications: %w", err)
 	}
@@ -81,13 +81,13 @@ func (s *Store) RecentNotifications(ctx context.Context, limit int) ([]billing.N
 
 // MarkNotificationDelivered records a delivery the app acknowledged.
 func (s *Store) MarkNotificationDelivered(ctx context.Context, id string, attempts int, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE notifications SET delivered_at = ?, attempts = ?, last_error = '' WHERE id = ?`, at.Unix(), attempts, id)
+	_, err := s.exec(ctx, `UPDATE notifications SET delivered_at = ?, attempts = ?, last_error = '' WHERE id = ?`, at.Unix(), attempts, id)
 	return err
 }
 
 // MarkNotificationFailed records a failed attempt and when to try again.
 func (s *Store) MarkNotificationFailed(ctx context.Context, id string, attempts int, next time.Time, reason string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE notifications SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`,
+	_, err := s.exec(ctx, `UPDATE notifications SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`,
 		attempts, next.Unix(), reason, id)
 	return err
 }

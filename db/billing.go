@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/billingportal/portal/billing"
@@ -39,7 +40,19 @@ func scanPlan(row scanner, extra ...any) (billing.Plan, error) {
 
 // Plans returns every plan, cheapest product first, monthly before annual.
 func (q queries) Plans(ctx context.Context) ([]billing.Plan, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+planColumns+` FROM `+planJoin+` ORDER BY r.rank, p.interval = 'year', p.amount`)
+	if cached := q.cache.plans.Load(); cached != nil {
+		return slices.Clone(*cached), nil
+	}
+	plans, err := q.loadPlans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q.cache.plans.Store(&plans)
+	return slices.Clone(plans), nil
+}
+
+func (q queries) loadPlans(ctx context.Context) ([]billing.Plan, error) {
+	rows, err := q.query(ctx, `SELECT `+planColumns+` FROM `+planJoin+` ORDER BY r.rank, p.interval = 'year', p.amount`)
 	if err != nil {
 		return nil, fmt.Errorf("db: plans: %w", err)
 	}
@@ -57,7 +70,14 @@ func (q queries) Plans(ctx context.Context) ([]billing.Plan, error) {
 
 // Plan returns one plan by id.
 func (q queries) Plan(ctx context.Context, id string) (billing.Plan, error) {
-	p, err := scanPlan(q.q.QueryRowContext(ctx, `SELECT `+planColumns+` FROM `+planJoin+` WHERE p.id = ?`, id))
+	if cached := q.cache.plans.Load(); cached != nil {
+		for _, p := range *cached {
+			if p.ID == id {
+				return p, nil
+			}
+		}
+	}
+	p, err := scanPlan(q.queryRow(ctx, `SELECT `+planColumns+` FROM `+planJoin+` WHERE p.id = ?`, id))
 	return p, notFound(err, "plan "+id)
 }
 
@@ -82,7 +102,7 @@ func (q queries) subscriptionWhere(ctx context.Context, where string, arg any) (
 	var anchor, start int64
 	var end, canceled, ended, failed, retry, grace sql.NullInt64
 	var updated int64
-	plan, err := scanPlan(q.q.QueryRowContext(ctx, `SELECT `+planColumns+`, `+subscriptionColumns+`
+	plan, err := scanPlan(q.queryRow(ctx, `SELECT `+planColumns+`, `+subscriptionColumns+`
 		FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN products r ON r.id = p.product_id WHERE `+where, arg),
 		&s.ID, &s.UserID, &s.Status, &anchor, &start, &end, &s.CancelAtPeriodEnd, &s.CancelReason, &s.CancelComment,
 		&canceled, &ended, &s.Credit, &failed, &s.RetryCount, &retry, &grace, &s.OverdueInvoiceID, &updated)
@@ -99,7 +119,7 @@ func (q queries) subscriptionWhere(ctx context.Context, where string, arg any) (
 
 // UpdateSubscription writes every mutable field of the subscription.
 func (q queries) UpdateSubscription(ctx context.Context, s billing.Subscription) error {
-	_, err := q.q.ExecContext(ctx, `UPDATE subscriptions SET plan_id = ?, status = ?, anchor = ?, period_start = ?,
+	_, err := q.exec(ctx, `UPDATE subscriptions SET plan_id = ?, status = ?, anchor = ?, period_start = ?,
 		period_end = ?, cancel_at_period_end = ?, cancel_reason = ?, cancel_comment = ?, canceled_at = ?, ended_at = ?,
 		credit = ?, payment_failed_at = ?, retry_count = ?, next_retry_at = ?, grace_ends_at = ?, overdue_invoice_id = ?,
 		updated_at = ? WHERE id = ?`,
@@ -114,7 +134,7 @@ func (q queries) UpdateSubscription(ctx context.Context, s billing.Subscription)
 
 // Invoices returns the user's invoices, newest first.
 func (q queries) Invoices(ctx context.Context, userID int64) ([]billing.Invoice, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE user_id = ? ORDER BY created_at DESC, id DESC`, userID)
+	rows, err := q.query(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE user_id = ? ORDER BY created_at DESC, id DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("db: invoices: %w", err)
 	}
@@ -146,13 +166,13 @@ func scanInvoice(row scanner) (billing.Invoice, error) {
 
 // Invoice returns one invoice.
 func (q queries) Invoice(ctx context.Context, id int64) (billing.Invoice, error) {
-	inv, err := scanInvoice(q.q.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE id = ?`, id))
+	inv, err := scanInvoice(q.queryRow(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE id = ?`, id))
 	return inv, notFound(err, fmt.Sprintf("invoice %d", id))
 }
 
 // SetInvoiceStatus marks an invoice paid or failed.
 func (q queries) SetInvoiceStatus(ctx context.Context, id int64, status billing.InvoiceStatus) error {
-	_, err := q.q.ExecContext(ctx, `UPDATE invoices SET status = ? WHERE id = ?`, status, id)
+	_, err := q.exec(ctx, `UPDATE invoices SET status = ? WHERE id = ?`, status, id)
 	if err != nil {
 		return fmt.Errorf("db: invoice %d status: %w", id, err)
 	}
@@ -165,7 +185,7 @@ func (q queries) CreateInvoice(ctx context.Context, inv billing.Invoice) (int64,
 	if inv.CheckoutID != "" {
 		checkout = inv.CheckoutID
 	}
-	res, err := q.q.ExecContext(ctx, `INSERT INTO invoices (user_id, description, amount, currency, status, period_start,
+	res, err := q.exec(ctx, `INSERT INTO invoices (user_id, description, amount, currency, status, period_start,
 		period_end, checkout_session_id, credit_applied, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inv.UserID, inv.Description, inv.Amount.Amount, inv.Amount.Currency, inv.Status, unix(inv.PeriodStart),
 		unix(inv.PeriodEnd), checkout, inv.CreditApplied, inv.CreatedAt.Unix())
@@ -190,19 +210,19 @@ func scanCheckout(row scanner) (billing.CheckoutSession, error) {
 
 // CheckoutSession returns a checkout session by the portal's id.
 func (q queries) CheckoutSession(ctx context.Context, id string) (billing.CheckoutSession, error) {
-	c, err := scanCheckout(q.q.QueryRowContext(ctx, `SELECT `+checkoutColumns+` FROM checkout_sessions WHERE id = ?`, id))
+	c, err := scanCheckout(q.queryRow(ctx, `SELECT `+checkoutColumns+` FROM checkout_sessions WHERE id = ?`, id))
 	return c, notFound(err, "checkout session "+id)
 }
 
 // CheckoutSessionByRef returns a checkout session by the provider's reference.
 func (q queries) CheckoutSessionByRef(ctx context.Context, ref string) (billing.CheckoutSession, error) {
-	c, err := scanCheckout(q.q.QueryRowContext(ctx, `SELECT `+checkoutColumns+` FROM checkout_sessions WHERE provider_ref = ?`, ref))
+	c, err := scanCheckout(q.queryRow(ctx, `SELECT `+checkoutColumns+` FROM checkout_sessions WHERE provider_ref = ?`, ref))
 	return c, notFound(err, "checkout session with provider ref "+ref)
 }
 
 // OpenCheckoutSessions returns the user's open checkout sessions.
 func (q queries) OpenCheckoutSessions(ctx context.Context, userID int64) ([]billing.CheckoutSession, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+checkoutColumns+` FROM checkout_sessions WHERE user_id = ? AND status = 'open' ORDER BY created_at`, userID)
+	rows, err := q.query(ctx, `SELECT `+checkoutColumns+` FROM checkout_sessions WHERE user_id = ? AND status = 'open' ORDER BY created_at`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("db: open checkout sessions: %w", err)
 	}
@@ -220,7 +240,7 @@ func (q queries) OpenCheckoutSessions(ctx context.Context, userID int64) ([]bill
 
 // CreateCheckoutSession stores a new checkout session.
 func (q queries) CreateCheckoutSession(ctx context.Context, c billing.CheckoutSession) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO checkout_sessions (id, user_id, purpose, invoice_id, credit_used,
+	_, err := q.exec(ctx, `INSERT INTO checkout_sessions (id, user_id, purpose, invoice_id, credit_used,
 		opened_by_manager, from_plan_id, plan_id, timing, amount, currency, status, payment_url, provider_ref, created_at,
 		expires_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.UserID, c.Purpose, nullID(c.InvoiceID), c.CreditUsed, boolInt(c.ByManager), c.FromPlanID, c.PlanID, c.Timing, c.Amount.Amount, c.Amount.Currency, c.Status, c.PaymentURL,
@@ -233,7 +253,7 @@ func (q queries) CreateCheckoutSession(ctx context.Context, c billing.CheckoutSe
 
 // UpdateCheckoutSession writes a checkout session's status and provider details.
 func (q queries) UpdateCheckoutSession(ctx context.Context, c billing.CheckoutSession) error {
-	_, err := q.q.ExecContext(ctx, `UPDATE checkout_sessions SET status = ?, payment_url = ?, provider_ref = ?,
+	_, err := q.exec(ctx, `UPDATE checkout_sessions SET status = ?, payment_url = ?, provider_ref = ?,
 		completed_at = ? WHERE id = ?`, c.Status, c.PaymentURL, nullString(c.ProviderRef), unix(c.CompletedAt), c.ID)
 	if err != nil {
 		return fmt.Errorf("db: update checkout session %s: %w", c.ID, err)
@@ -243,7 +263,7 @@ func (q queries) UpdateCheckoutSession(ctx context.Context, c billing.CheckoutSe
 
 // RecordProviderEvent stores an event id under a unique key.
 func (q queries) RecordProviderEvent(ctx context.Context, provider, eventID string, at time.Time) (bool, error) {
-	res, err := q.q.ExecContext(ctx, `INSERT INTO provider_events (provider, event_id, received_at) VALUES (?, ?, ?)
+	res, err := q.exec(ctx, `INSERT INTO provider_events (provider, event_id, received_at) VALUES (?, ?, ?)
 		ON CONFLICT DO NOTHING`, provider, eventID, at.Unix())
 	if err != nil {
 		return false, fmt.Errorf("db: record provider event: %w", err)
@@ -254,7 +274,7 @@ func (q queries) RecordProviderEvent(ctx context.Context, provider, eventID stri
 
 // AddAudit appends to the audit log; emails are looked up when not given.
 func (q queries) AddAudit(ctx context.Context, e billing.AuditEntry) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO audit_log (at, actor_id, actor_email, subject_id, subject_email,
+	_, err := q.exec(ctx, `INSERT INTO audit_log (at, actor_id, actor_email, subject_id, subject_email,
 		impersonated, action, reason, before, after, request_id, ip)
 		VALUES (?, ?, ?, ?, COALESCE(NULLIF(?, ''), (SELECT email FROM users WHERE id = ?), ''), ?, ?, ?, ?, ?, ?, ?)`,
 		e.At.Unix(), nullID(e.Actor.UserID), e.Actor.Email, nullID(e.Subject.ID), e.Subject.Email, e.Subject.ID,
@@ -304,10 +324,10 @@ func (q queries) AuditLog(ctx context.Context, f billing.AuditFilter) ([]billing
 		AND (?3 = '' OR action LIKE ?3 || '%')`
 	args := []any{f.SubjectID, f.Actor, f.Action}
 	var total int
-	if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*)`+where, args...).Scan(&total); err != nil {
+	if err := q.queryRow(ctx, `SELECT COUNT(*)`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("db: audit log: %w", err)
 	}
-	rows, err := q.q.QueryContext(ctx, `SELECT id, at, COALESCE(actor_id, 0), actor_email, COALESCE(subject_id, 0), subject_email,
+	rows, err := q.query(ctx, `SELECT id, at, COALESCE(actor_id, 0), actor_email, COALESCE(subject_id, 0), subject_email,
 		impersonated, action, reason, before, after, request_id, ip`+where+` ORDER BY at DESC, id DESC LIMIT ?4 OFFSET ?5`,
 		append(args, f.Limit, f.Offset)...)
 	if err != nil {

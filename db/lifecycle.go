@@ -11,7 +11,7 @@ import (
 // Customer returns the user as billing names them.
 func (q queries) Customer(ctx context.Context, userID int64) (billing.Customer, error) {
 	c := billing.Customer{ID: userID}
-	err := q.q.QueryRowContext(ctx, `SELECT email FROM users WHERE id = ?`, userID).Scan(&c.Email)
+	err := q.queryRow(ctx, `SELECT email FROM users WHERE id = ?`, userID).Scan(&c.Email)
 	return c, notFound(err, fmt.Sprintf("user %d", userID))
 }
 
@@ -20,7 +20,7 @@ func (q queries) ScheduledChange(ctx context.Context, subscriptionID int64) (bil
 	var sc billing.ScheduledChange
 	var planID string
 	var eff, created int64
-	err := q.q.QueryRowContext(ctx, `SELECT id, subscription_id, plan_id, effective_at, created_by, created_at
+	err := q.queryRow(ctx, `SELECT id, subscription_id, plan_id, effective_at, created_by, created_at
 		FROM scheduled_changes WHERE subscription_id = ? AND canceled_at IS NULL AND applied_at IS NULL`, subscriptionID).
 		Scan(&sc.ID, &sc.SubscriptionID, &planID, &eff, &sc.CreatedBy, &created)
 	if err != nil {
@@ -36,7 +36,7 @@ func (q queries) ScheduleChange(ctx context.Context, sc billing.ScheduledChange)
 	if _, err := q.CancelScheduledChange(ctx, sc.SubscriptionID, sc.CreatedAt); err != nil {
 		return err
 	}
-	_, err := q.q.ExecContext(ctx, `INSERT INTO scheduled_changes (subscription_id, plan_id, effective_at, created_by, created_at)
+	_, err := q.exec(ctx, `INSERT INTO scheduled_changes (subscription_id, plan_id, effective_at, created_by, created_at)
 		VALUES (?, ?, ?, ?, ?)`, sc.SubscriptionID, sc.Plan.ID, sc.EffectiveAt.Unix(), sc.CreatedBy, sc.CreatedAt.Unix())
 	if err != nil {
 		return fmt.Errorf("db: schedule change: %w", err)
@@ -46,7 +46,7 @@ func (q queries) ScheduleChange(ctx context.Context, sc billing.ScheduledChange)
 
 // CancelScheduledChange withdraws the pending phase.
 func (q queries) CancelScheduledChange(ctx context.Context, subscriptionID int64, at time.Time) (bool, error) {
-	res, err := q.q.ExecContext(ctx, `UPDATE scheduled_changes SET canceled_at = ?
+	res, err := q.exec(ctx, `UPDATE scheduled_changes SET canceled_at = ?
 		WHERE subscription_id = ? AND canceled_at IS NULL AND applied_at IS NULL`, at.Unix(), subscriptionID)
 	if err != nil {
 		return false, fmt.Errorf("db: cancel scheduled change: %w", err)
@@ -57,14 +57,14 @@ func (q queries) CancelScheduledChange(ctx context.Context, subscriptionID int64
 
 // MarkScheduledChangeApplied records that a phase took effect.
 func (q queries) MarkScheduledChangeApplied(ctx context.Context, id int64, at time.Time) error {
-	_, err := q.q.ExecContext(ctx, `UPDATE scheduled_changes SET applied_at = ? WHERE id = ?`, at.Unix(), id)
+	_, err := q.exec(ctx, `UPDATE scheduled_changes SET applied_at = ? WHERE id = ?`, at.Unix(), id)
 	return err
 }
 
 // SubscriptionsDue lists users whose subscription has a period end, a retry
 // or the end of grace at or before now.
 func (q queries) SubscriptionsDue(ctx context.Context, now time.Time) ([]int64, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT user_id FROM subscriptions
+	rows, err := q.query(ctx, `SELECT user_id FROM subscriptions
 		WHERE (status = 'active' AND period_end IS NOT NULL AND period_end <= ?1)
 		   OR (status = 'overdue' AND ((next_retry_at IS NOT NULL AND next_retry_at <= ?1) OR grace_ends_at <= ?1))
 		ORDER BY user_id`, now.Unix())
@@ -89,7 +89,7 @@ const chargeColumns = `id, subscription_id, plan_id, amount, currency, credit_us
 func (q queries) Charge(ctx context.Context, id string) (billing.Charge, error) {
 	var c billing.Charge
 	var due, created int64
-	err := q.q.QueryRowContext(ctx, `SELECT `+chargeColumns+` FROM charges WHERE id = ?`, id).Scan(&c.ID, &c.SubscriptionID,
+	err := q.queryRow(ctx, `SELECT `+chargeColumns+` FROM charges WHERE id = ?`, id).Scan(&c.ID, &c.SubscriptionID,
 		&c.PlanID, &c.Amount.Amount, &c.Amount.Currency, &c.CreditUsed, &due, &c.Status, &c.ProviderRef, &created)
 	c.DueAt, c.CreatedAt = time.Unix(due, 0).UTC(), time.Unix(created, 0).UTC()
 	return c, notFound(err, "charge "+id)
@@ -97,7 +97,7 @@ func (q queries) Charge(ctx context.Context, id string) (billing.Charge, error) 
 
 // CreateCharge stores c unless its key exists, and returns the stored charge.
 func (q queries) CreateCharge(ctx context.Context, c billing.Charge) (billing.Charge, error) {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := q.exec(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`, c.ID, c.SubscriptionID, c.PlanID, c.Amount.Amount, c.Amount.Currency, c.CreditUsed,
 		c.DueAt.Unix(), c.Status, c.ProviderRef, c.CreatedAt.Unix())
 	if err != nil {
@@ -108,7 +108,7 @@ func (q queries) CreateCharge(ctx context.Context, c billing.Charge) (billing.Ch
 
 // UpdateCharge records a charge's outcome.
 func (q queries) UpdateCharge(ctx context.Context, c billing.Charge) error {
-	_, err := q.q.ExecContext(ctx, `UPDATE charges SET status = ?, provider_ref = ? WHERE id = ?`, c.Status, c.ProviderRef, c.ID)
+	_, err := q.exec(ctx, `UPDATE charges SET status = ?, provider_ref = ? WHERE id = ?`, c.Status, c.ProviderRef, c.ID)
 	if err != nil {
 		return fmt.Errorf("db: update charge: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // CreateAPIToken stores a personal token's hash.
 func (a AccountStore) CreateAPIToken(ctx context.Context, t account.APIToken, hash []byte) (int64, error) {
-	res, err := a.s.db.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
+	res, err := a.s.exec(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
 		t.UserID, t.Name, hash, t.CreatedAt.Unix())
 	if err != nil {
 		return 0, fmt.Errorf("db: create api token: %w", err)
@@ -36,7 +36,7 @@ func scanAPIToken(row scanner) (account.APIToken, error) {
 
 // APITokens lists a user's tokens, newest first.
 func (a AccountStore) APITokens(ctx context.Context, userID int64) ([]account.APIToken, error) {
-	rows, err := a.s.db.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE user_id = ? ORDER BY id DESC`, userID)
+	rows, err := a.s.query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE user_id = ? ORDER BY id DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("db: api tokens: %w", err)
 	}
@@ -54,12 +54,12 @@ func (a AccountStore) APITokens(ctx context.Context, userID int64) ([]account.AP
 
 // APITokenByHash finds a token by its hash.
 func (a AccountStore) APITokenByHash(ctx context.Context, hash []byte) (account.APIToken, error) {
-	return scanAPIToken(a.s.db.QueryRowContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE token_hash = ?`, hash))
+	return scanAPIToken(a.s.queryRow(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE token_hash = ?`, hash))
 }
 
 // RevokeAPIToken revokes one of the user's live tokens.
 func (a AccountStore) RevokeAPIToken(ctx context.Context, userID, id int64, at time.Time) (bool, error) {
-	res, err := a.s.db.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL`,
+	res, err := a.s.exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL`,
 		at.Unix(), id, userID)
 	if err != nil {
 		return false, fmt.Errorf("db: revoke api token: %w", err)
@@ -70,13 +70,13 @@ func (a AccountStore) RevokeAPIToken(ctx context.Context, userID, id int64, at t
 
 // TouchAPIToken records a token's use.
 func (a AccountStore) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
-	_, err := a.s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, at.Unix(), id)
+	_, err := a.s.exec(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, at.Unix(), id)
 	return err
 }
 
 // CreatePortalToken stores a one-time portal link's hash.
 func (a AccountStore) CreatePortalToken(ctx context.Context, hash []byte, l account.PortalLink, at time.Time) error {
-	_, err := a.s.db.ExecContext(ctx, `INSERT INTO portal_tokens (token_hash, user_id, return_url, embed, accent, created_at, expires_at)
+	_, err := a.s.exec(ctx, `INSERT INTO portal_tokens (token_hash, user_id, return_url, embed, accent, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, hash, l.UserID, l.ReturnURL, boolInt(l.Embed), l.Accent, at.Unix(), l.ExpiresAt.Unix())
 	if err != nil {
 		return fmt.Errorf("db: create portal token: %w", err)
@@ -88,7 +88,7 @@ func (a AccountStore) CreatePortalToken(ctx context.Context, hash []byte, l acco
 func (a AccountStore) UsePortalToken(ctx context.Context, hash []byte, now time.Time) (account.PortalLink, error) {
 	var l account.PortalLink
 	var expires int64
-	err := a.s.db.QueryRowContext(ctx, `UPDATE portal_tokens SET used_at = ?1
+	err := a.s.queryRow(ctx, `UPDATE portal_tokens SET used_at = ?1
 		WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1
 		RETURNING user_id, return_url, embed, accent, expires_at`, now.Unix(), hash).
 		Scan(&l.UserID, &l.ReturnURL, &l.Embed, &l.Accent, &expires)
