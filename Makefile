@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export CGO_ENABLED := 1
 
-.PHONY: run test generate templ css check-generated vet fmt-check browser-deps
+.PHONY: run test bench generate templ css check-generated vet fmt-check browser-deps
 
 ## run: serve the portal with demo data on http://127.0.0.1:8080
 run:
@@ -24,6 +24,10 @@ node_modules/.package-lock.json: package-lock.json
 ## test: formatting, vet, stale generated files, then every test (unit, HTTP, browser) with the race detector
 test: fmt-check vet check-generated browser-deps
 	go test -race -count=1 ./...
+
+## bench: Go benchmarks and a load run against the real server (figures, not tests)
+bench:
+	@bash scripts/bench.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \

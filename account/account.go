@@ -79,7 +79,8 @@ type Store interface {
 	// same transaction, so no customer is ever without a subscription.
 	CreateUser(ctx context.Context, u User) (int64, error)
 	CreateSession(ctx context.Context, s Session) error
-	Session(ctx context.Context, tokenHash []byte) (Session, error)
+	// Session returns a session with its user, in one read.
+	Session(ctx context.Context, tokenHash []byte) (Session, User, error)
 	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 	SearchCustomers(ctx context.Context, query string, limit, offset int) ([]User, int, error)

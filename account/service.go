@@ -127,7 +127,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Identity, err
 		return Identity{}, ErrNoSession
 	}
 	h := hashToken(token)
-	sess, err := s.store.Session(ctx, h)
+	sess, user, err := s.store.Session(ctx, h)
 	if errors.Is(err, ErrNotFound) {
 		return Identity{}, ErrNoSession
 	}
@@ -139,8 +139,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Identity, err
 		_ = s.store.DeleteSession(ctx, h)
 		return Identity{}, ErrNoSession
 	}
-	id := Identity{ReturnURL: sess.ReturnURL, Embed: sess.Embed, Accent: sess.Accent}
-	if id.User, err = s.store.UserByID(ctx, sess.UserID); err != nil || id.User.Disabled {
+	id := Identity{User: user, ReturnURL: sess.ReturnURL, Embed: sess.Embed, Accent: sess.Accent}
+	if user.Disabled {
 		return Identity{}, ErrNoSession
 	}
 	if sess.ImpersonatorID != 0 {

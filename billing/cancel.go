@@ -101,6 +101,12 @@ func (s *Service) ScheduledChange(ctx context.Context, userID int64) (ScheduledC
 	if err != nil {
 		return ScheduledChange{}, false, err
 	}
+	return s.ScheduledChangeOf(ctx, sub)
+}
+
+// ScheduledChangeOf returns the pending change of a subscription already
+// loaded, sparing pages a second read of it.
+func (s *Service) ScheduledChangeOf(ctx context.Context, sub Subscription) (ScheduledChange, bool, error) {
 	sc, err := s.store.ScheduledChange(ctx, sub.ID)
 	if errors.Is(err, ErrNotFound) {
 		return ScheduledChange{}, false, nil

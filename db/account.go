@@ -86,18 +86,23 @@ func (a AccountStore) CreateSession(ctx context.Context, s account.Session) erro
 	return nil
 }
 
-// Session finds a session by its token hash.
-func (a AccountStore) Session(ctx context.Context, hash []byte) (account.Session, error) {
+// Session finds a session and its user by the session's token hash.
+func (a AccountStore) Session(ctx context.Context, hash []byte) (account.Session, account.User, error) {
 	var s account.Session
-	var created, seen, expires int64
-	err := a.s.queryRow(ctx, `SELECT token_hash, user_id, created_at, last_seen_at, expires_at,
-		COALESCE(impersonator_id, 0), impersonation_reason, return_url, embed, accent FROM sessions WHERE token_hash = ?`, hash).
-		Scan(&s.TokenHash, &s.UserID, &created, &seen, &expires, &s.ImpersonatorID, &s.Reason, &s.ReturnURL, &s.Embed, &s.Accent)
+	var u account.User
+	var created, seen, expires, userCreated int64
+	err := a.s.queryRow(ctx, `SELECT s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
+		COALESCE(s.impersonator_id, 0), s.impersonation_reason, s.return_url, s.embed, s.accent,
+		u.id, u.email, u.name, u.role, u.password_hash, u.disabled, u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hash).
+		Scan(&s.TokenHash, &s.UserID, &created, &seen, &expires, &s.ImpersonatorID, &s.Reason, &s.ReturnURL, &s.Embed, &s.Accent,
+			&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &userCreated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return s, account.ErrNotFound
+		return s, u, account.ErrNotFound
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = time.Unix(created, 0).UTC(), time.Unix(seen, 0).UTC(), time.Unix(expires, 0).UTC()
-	return s, err
+	u.CreatedAt = time.Unix(userCreated, 0).UTC()
+	return s, u, err
 }
 
 // TouchSession records activity on a session.

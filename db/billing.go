@@ -40,14 +40,14 @@ func scanPlan(row scanner, extra ...any) (billing.Plan, error) {
 
 // Plans returns every plan, cheapest product first, monthly before annual.
 func (q queries) Plans(ctx context.Context) ([]billing.Plan, error) {
-	if cached := q.cache.plans.Load(); cached != nil {
+	if cached := q.plans.Load(); cached != nil {
 		return slices.Clone(*cached), nil
 	}
 	plans, err := q.loadPlans(ctx)
 	if err != nil {
 		return nil, err
 	}
-	q.cache.plans.Store(&plans)
+	q.plans.Store(&plans)
 	return slices.Clone(plans), nil
 }
 
@@ -70,11 +70,13 @@ func (q queries) loadPlans(ctx context.Context) ([]billing.Plan, error) {
 
 // Plan returns one plan by id.
 func (q queries) Plan(ctx context.Context, id string) (billing.Plan, error) {
-	if cached := q.cache.plans.Load(); cached != nil {
-		for _, p := range *cached {
-			if p.ID == id {
-				return p, nil
-			}
+	plans, err := q.Plans(ctx)
+	if err != nil {
+		return billing.Plan{}, err
+	}
+	for _, p := range plans {
+		if p.ID == id {
+			return p, nil
 		}
 	}
 	p, err := scanPlan(q.queryRow(ctx, `SELECT `+planColumns+` FROM `+planJoin+` WHERE p.id = ?`, id))
@@ -99,17 +101,21 @@ func (q queries) SubscriptionByID(ctx context.Context, id int64) (billing.Subscr
 
 func (q queries) subscriptionWhere(ctx context.Context, where string, arg any) (billing.Subscription, error) {
 	var s billing.Subscription
+	var planID string
 	var anchor, start int64
 	var end, canceled, ended, failed, retry, grace sql.NullInt64
 	var updated int64
-	plan, err := scanPlan(q.queryRow(ctx, `SELECT `+planColumns+`, `+subscriptionColumns+`
-		FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN products r ON r.id = p.product_id WHERE `+where, arg),
-		&s.ID, &s.UserID, &s.Status, &anchor, &start, &end, &s.CancelAtPeriodEnd, &s.CancelReason, &s.CancelComment,
+	err := q.queryRow(ctx, `SELECT s.plan_id, `+subscriptionColumns+` FROM subscriptions s WHERE `+where, arg).Scan(
+		&planID, &s.ID, &s.UserID, &s.Status, &anchor, &start, &end, &s.CancelAtPeriodEnd, &s.CancelReason, &s.CancelComment,
 		&canceled, &ended, &s.Credit, &failed, &s.RetryCount, &retry, &grace, &s.OverdueInvoiceID, &updated)
 	if err != nil {
 		return billing.Subscription{}, err
 	}
-	s.Plan = plan
+	// The plan comes from the cached catalogue rather than a join: it is
+	// the same on every page and costs a JSON decode per row otherwise.
+	if s.Plan, err = q.Plan(ctx, planID); err != nil {
+		return billing.Subscription{}, err
+	}
 	s.Anchor, s.PeriodStart = time.Unix(anchor, 0).UTC(), time.Unix(start, 0).UTC()
 	s.PeriodEnd, s.CanceledAt, s.EndedAt = fromUnix(end), fromUnix(canceled), fromUnix(ended)
 	s.PaymentFailedAt, s.NextRetryAt, s.GraceEndsAt = fromUnix(failed), fromUnix(retry), fromUnix(grace)

@@ -11,7 +11,7 @@ import (
 // SeedCatalogue stores products and plans when the catalogue is empty; an
 // existing catalogue is never touched, so seeding is safe on every start.
 func (s *Store) SeedCatalogue(ctx context.Context, plans []billing.Plan) error {
-	defer s.cache.plans.Store(nil)
+	defer s.plans.Store(nil)
 	return s.inTx(ctx, func(q queries) error {
 		var n int
 		if err := q.queryRow(ctx, `SELECT COUNT(*) FROM plans`).Scan(&n); err != nil || n > 0 {
@@ -40,7 +40,7 @@ func (s *Store) SeedCatalogue(ctx context.Context, plans []billing.Plan) error {
 // SetPlanActive offers or withdraws a plan; withdrawn plans stay on the
 // subscriptions that have them but cannot be chosen.
 func (s *Store) SetPlanActive(ctx context.Context, id string, active bool) error {
-	defer s.cache.plans.Store(nil)
+	defer s.plans.Store(nil)
 	res, err := s.exec(ctx, `UPDATE plans SET active = ? WHERE id = ?`, boolInt(active), id)
 	if err != nil {
 		return fmt.Errorf("db: set plan %s active: %w", id, err)

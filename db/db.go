@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,10 +21,14 @@ import (
 	"github.com/billingportal/portal/db/migrations"
 )
 
-// Store is the portal's database.
+// Store is the portal's database: a pool of readers and a single writer.
+// SQLite allows one writer at a time; queueing writers on one connection in
+// Go is far cheaper than letting them wait on SQLite's busy timeout, and
+// WAL lets readers go on meanwhile.
 type Store struct {
 	queries
-	db *sql.DB
+	db  *sql.DB // readers
+	wdb *sql.DB // the writer
 }
 
 // stmtCache keeps one prepared statement per query text. The modernc driver
@@ -33,9 +38,6 @@ type Store struct {
 type stmtCache struct {
 	db *sql.DB
 	m  sync.Map // query text → *sql.Stmt
-	// plans caches the catalogue, read on every page and changed only by
-	// SeedCatalogue and SetPlanActive, which clear it.
-	plans atomic.Pointer[[]billing.Plan]
 }
 
 func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -62,15 +64,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	sqlDB, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	dsn := "file:" + path + "?" + q.Encode()
+	wdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	if err := migrate(ctx, sqlDB); err != nil {
-		sqlDB.Close()
+	wdb.SetMaxOpenConns(1)
+	wdb.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, wdb); err != nil {
+		wdb.Close()
 		return nil, err
 	}
-	return &Store{queries: queries{q: sqlDB, cache: &stmtCache{db: sqlDB}}, db: sqlDB}, nil
+	rdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	// Keep every reader open: a closed connection must be opened, set up and
+	// have its statements prepared again, which costs more than the query.
+	readers := max(4, 2*runtime.GOMAXPROCS(0))
+	rdb.SetMaxOpenConns(readers)
+	rdb.SetMaxIdleConns(readers)
+	qs := queries{q: rdb, read: &stmtCache{db: rdb}, write: &stmtCache{db: wdb}, plans: new(atomic.Pointer[[]billing.Plan])}
+	return &Store{queries: qs, db: rdb, wdb: wdb}, nil
 }
 
 func migrate(ctx context.Context, sqlDB *sql.DB) error {
@@ -84,25 +100,36 @@ func migrate(ctx context.Context, sqlDB *sql.DB) error {
 	return nil
 }
 
-// Close closes the statements and the database.
+// Close closes the statements and both pools.
 func (s *Store) Close() error {
-	s.cache.m.Range(func(_, v any) bool {
-		v.(*sql.Stmt).Close()
-		return true
-	})
-	return s.db.Close()
+	for _, c := range []*stmtCache{s.read, s.write} {
+		c.m.Range(func(_, v any) bool {
+			v.(*sql.Stmt).Close()
+			return true
+		})
+	}
+	return errors.Join(s.db.Close(), s.wdb.Close())
 }
 
 // Ping checks the database answers, for /healthz.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// inTx runs fn in one IMMEDIATE transaction.
+// inTx runs fn in one IMMEDIATE transaction on the writer.
 func (s *Store) inTx(ctx context.Context, fn func(queries) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
-	if err := fn(queries{q: tx, cache: s.cache, tx: tx}); err != nil {
+	q := s.queries
+	q.q, q.tx, q.unprepared = tx, tx, new([]string)
+	// Statements first seen inside a transaction are prepared on the writer
+	// once the transaction has let go of its only connection.
+	defer func() {
+		for _, query := range *q.unprepared {
+			_, _ = s.write.get(ctx, query)
+		}
+	}()
+	if err := fn(q); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -120,23 +147,47 @@ type querier interface {
 }
 
 // queries holds every SQL statement; it runs on the database or inside a
-// transaction alike, through prepared statements.
+// transaction alike, through prepared statements: reads on the reader pool,
+// writes and everything in a transaction on the writer.
 type queries struct {
 	q     querier
-	cache *stmtCache
+	read  *stmtCache
+	write *stmtCache
 	tx    *sql.Tx // set inside a transaction
+	// unprepared collects, inside a transaction, statements not yet in the
+	// writer's cache: preparing them on the writer would wait for the
+	// connection the transaction holds.
+	unprepared *[]string
+	// plans caches the catalogue, read on every page and changed only by
+	// SeedCatalogue and SetPlanActive, which clear it.
+	plans *atomic.Pointer[[]billing.Plan]
 }
 
-func (q queries) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	s, err := q.cache.get(ctx, query)
-	if err != nil || q.tx == nil {
-		return s, err
+func (q queries) stmt(ctx context.Context, query string, write bool) (*sql.Stmt, error) {
+	if q.tx == nil && !write {
+		return q.read.get(ctx, query)
 	}
-	return q.tx.StmtContext(ctx, s), nil
+	if q.tx == nil {
+		return q.write.get(ctx, query)
+	}
+	if s, ok := q.write.m.Load(query); ok {
+		return q.tx.StmtContext(ctx, s.(*sql.Stmt)), nil
+	}
+	*q.unprepared = append(*q.unprepared, query)
+	return q.tx.PrepareContext(ctx, query)
 }
 
 func (q queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	s, err := q.stmt(ctx, query)
+	s, err := q.stmt(ctx, query, false)
+	if err != nil {
+		return q.q.QueryRowContext(ctx, query, args...) // reports the same error through Scan
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+// writeRow runs a statement that writes and returns a row (RETURNING).
+func (q queries) writeRow(ctx context.Context, query string, args ...any) *sql.Row {
+	s, err := q.stmt(ctx, query, true)
 	if err != nil {
 		return q.q.QueryRowContext(ctx, query, args...) // reports the same error through Scan
 	}
@@ -144,7 +195,7 @@ func (q queries) queryRow(ctx context.Context, query string, args ...any) *sql.R
 }
 
 func (q queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	s, err := q.stmt(ctx, query)
+	s, err := q.stmt(ctx, query, false)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +203,7 @@ func (q queries) query(ctx context.Context, query string, args ...any) (*sql.Row
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	s, err := q.stmt(ctx, query)
+	s, err := q.stmt(ctx, query, true)
 	if err != nil {
 		return nil, err
 	}

@@ -88,7 +88,7 @@ func (a AccountStore) CreatePortalToken(ctx context.Context, hash []byte, l acco
 func (a AccountStore) UsePortalToken(ctx context.Context, hash []byte, now time.Time) (account.PortalLink, error) {
 	var l account.PortalLink
 	var expires int64
-	err := a.s.queryRow(ctx, `UPDATE portal_tokens SET used_at = ?1
+	err := a.s.writeRow(ctx, `UPDATE portal_tokens SET used_at = ?1
 		WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1
 		RETURNING user_id, return_url, embed, accent, expires_at`, now.Unix(), hash).
 		Scan(&l.UserID, &l.ReturnURL, &l.Embed, &l.Accent, &expires)

@@ -66,7 +66,7 @@ func (h *Handlers) currentSubscription(ctx context.Context, userID int64) (apiSu
 	if err != nil {
 		return apiSubscription{}, err
 	}
-	sc, ok, err := h.Billing.ScheduledChange(ctx, userID)
+	sc, ok, err := h.Billing.ScheduledChangeOf(ctx, sub)
 	if err != nil {
 		return apiSubscription{}, err
 	}

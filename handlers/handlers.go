@@ -3,11 +3,13 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
@@ -119,13 +121,22 @@ func errorHeading(status int) string {
 	return "Something went wrong"
 }
 
+// pageBuffers hold pages while they render: templ writes many small
+// strings, and one write of the whole page is cheaper than hundreds to the
+// response, and lets a failed render answer 500 instead of half a page.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // render writes a templ component as an HTML page.
 func (h *Handlers) render(c *gin.Context, status int, comp templ.Component) {
-	c.Header("Content-Type", "text/html; charset=utf-8")
-	c.Status(status)
-	if err := comp.Render(c.Request.Context(), c.Writer); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer pageBuffers.Put(buf)
+	buf.Reset()
+	if err := comp.Render(c.Request.Context(), buf); err != nil {
 		h.Log.Error("render", "err", err, "request_id", RequestID(c))
+		c.String(http.StatusInternalServerError, "Something went wrong on our side.")
+		return
 	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
 // basePage fills the layout's fields for the signed-in user, if any.

@@ -73,7 +73,7 @@ func (h *Handlers) renderCustomer(c *gin.Context, status int, reason, msg string
 		AuditURL: fmt.Sprintf("/manage/audit?subject=%d", u.ID), Reason: reason, Error: msg}
 	p.Current.CancelURL = "" // managers act through impersonation, not from here
 	p.Nav = "customers"
-	if sc, ok, err := h.Billing.ScheduledChange(ctx, u.ID); err != nil {
+	if sc, ok, err := h.Billing.ScheduledChangeOf(ctx, sub); err != nil {
 		return err
 	} else if ok {
 		p.Scheduled = &views.Scheduled{PlanName: sc.Plan.Name(), Price: planPrice(sc.Plan), Date: day(sc.EffectiveAt)}

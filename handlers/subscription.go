@@ -56,7 +56,7 @@ func (h *Handlers) renderSubscription(c *gin.Context, status int, interval billi
 	if p.Embed != nil && changeNotices[c.Query("notice")] {
 		p.PlanChanged = sub.Plan.ID
 	}
-	if sc, ok, err := h.Billing.ScheduledChange(ctx, sub.UserID); err != nil {
+	if sc, ok, err := h.Billing.ScheduledChangeOf(ctx, sub); err != nil {
 		return err
 	} else if ok {
 		p.Scheduled = &views.Scheduled{PlanName: sc.Plan.Name(), Price: planPrice(sc.Plan), Date: day(sc.EffectiveAt)}
