@@ -1,7 +1,7 @@
 package billing
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -18,35 +18,42 @@ var zeroDecimal = map[string]bool{"JPY": true, "KRW": true, "VND": true, "CLP": 
 var symbols = map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 // String formats the amount for people, e.g. "$290.00" or "12.50 CHF".
+// It builds the string by hand: pages format dozens of prices each.
 func (m Money) String() string {
-	cur := strings.ToUpper(m.Currency)
-	neg := m.Amount < 0
+	cur := m.Currency
 	a := m.Amount
-	if neg {
+	var b [48]byte
+	out := b[:0]
+	if a < 0 {
+		out = append(out, '-')
 		a = -a
 	}
-	var num string
+	sym, hasSym := symbols[cur]
+	if hasSym {
+		out = append(out, sym...)
+	}
 	if zeroDecimal[cur] {
-		num = groupThousands(a)
+		out = appendGrouped(out, a)
 	} else {
-		num = groupThousands(a/100) + fmt.Sprintf(".%02d", a%100)
+		out = appendGrouped(out, a/100)
+		out = append(out, '.', byte('0'+a%100/10), byte('0'+a%10))
 	}
-	sign := ""
-	if neg {
-		sign = "-"
+	if !hasSym {
+		out = append(append(out, ' '), strings.ToUpper(cur)...)
 	}
-	if s, ok := symbols[cur]; ok {
-		return sign + s + num
-	}
-	return sign + num + " " + cur
+	return string(out)
 }
 
-func groupThousands(n int64) string {
-	s := fmt.Sprintf("%d", n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
+// appendGrouped appends n with thousands separated by commas.
+func appendGrouped(out []byte, n int64) []byte {
+	digits := strconv.AppendInt(nil, n, 10)
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, d)
 	}
-	return s
+	return out
 }
 
 // IsZero reports whether nothing is owed.
