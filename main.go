@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -47,6 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	dbPath := fs.String("db", envOr(getenv, "DATABASE_PATH", "billing.db"), "SQLite file (DATABASE_PATH)")
 	baseURL := fs.String("base-url", getenv("BASE_URL"), "URL browsers use to reach the portal (BASE_URL); default http://<addr>")
 	demoData := fs.Bool("demo", false, "seed the demo accounts if absent, and serve the example app that embeds the portal")
+	pprofAddr := fs.String("pprof-addr", getenv("PPROF_ADDR"), "serve Go's profiler on this address (PPROF_ADDR), e.g. 127.0.0.1:6060; off when empty")
 	demoAppAddr := fs.String("demo-app-addr", "127.0.0.1:8081", "with -demo: where the example embedding app listens (reached as http://localhost:<port>)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -80,6 +82,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	defer a.Close()
 	if demoApp != nil {
 		go demoApp.serve(ctx)
+	}
+	if *pprofAddr != "" {
+		go servePprof(ctx, *pprofAddr, logger)
 	}
 	return serve(ctx, ln, a, logger)
 }
@@ -177,6 +182,24 @@ func createUser(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "\nCreated %s %s (id %d).\n", u.Role, u.Email, u.ID)
 	return nil
+}
+
+// servePprof exposes Go's profiler on its own listener, never on the
+// portal's, so it is reachable only where the operator chose.
+func servePprof(ctx context.Context, addr string, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	logger.Info("profiler listening", "url", "http://"+addr+"/debug/pprof/")
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		logger.Error("profiler", "err", err)
+	}
 }
 
 func envOr(getenv func(string) string, key, def string) string {
