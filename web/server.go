@@ -48,12 +48,15 @@ func NewServer(d Deps) http.Handler {
 	d.Handlers.Cookies, d.Handlers.Log, d.Handlers.EmbedCSP, d.Handlers.SandboxCSP = cookies, d.Log, embedCSP, sandboxCSP
 	h := handlers.New(d.Handlers)
 
-	r.Use(requestLog(d.Log), gin.CustomRecovery(func(c *gin.Context, err any) {
+	m := newMetrics()
+	r.Use(requestLog(d.Log), m.observe, gin.CustomRecovery(func(c *gin.Context, err any) {
 		d.Log.Error("panic", "err", err, "request_id", handlers.RequestID(c))
 		c.AbortWithStatus(http.StatusInternalServerError)
 	}), securityHeaders(contentSecurityPolicy(formAction, "'none'")))
 	r.StaticFS("/static", http.FS(static.FS))
 	routes(r, h, cookies, d, embedCSP)
+	// Metrics are for the operator's scraper, which sends the server key.
+	r.GET("/metrics", h.APIAuth, h.RequireServerKey, m.handler())
 
 	// Every state-changing request from a browser must come from this site:
 	// Go's CrossOriginProtection checks Sec-Fetch-Site and Origin, needs no

@@ -351,3 +351,18 @@ func signedWebhook(t *testing.T, srv *apptest.Server, body string, at time.Time)
 	}
 	return webhooksig.Sign([]byte(secret), at, []byte(body))
 }
+
+func TestMetricsNeedTheServerKey(t *testing.T) {
+	srv := apptest.Start(t, func(c *app.Config) { c.APIKey = serverKey })
+	c := srv.NewClient(t)
+	c.Get("/healthz")
+	wantStatus(t, c.Get("/metrics"), http.StatusUnauthorized)
+	r := c.Raw(http.MethodGet, "/metrics", "", "Authorization", "Bearer "+serverKey)
+	wantStatus(t, r, http.StatusOK)
+	for _, want := range []string{`portal_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
+		"portal_http_request_duration_seconds_bucket", "go_goroutines"} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
