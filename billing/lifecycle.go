@@ -183,17 +183,7 @@ func (s *Service) renew(ctx context.Context, sub Subscription) error {
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
-		cur, ok, err := unchanged(ctx, tx, sub)
-		if err != nil {
-			return err
-		}
-		if done, err := recordCharge(ctx, tx, &c, res); err != nil || done {
-			return err
-		}
-		if !ok {
-			return s.creditOrphanCharge(ctx, tx, cur, c, res)
-		}
+	return s.settleCharge(ctx, sub, c, res, func(tx Tx, cur Subscription) error {
 		next := nextAnniversary(cur.Anchor, cur.Plan.Interval, at)
 		before := describe(cur)
 		inv := Invoice{UserID: cur.UserID, Description: cur.Plan.Name() + " renewal", Amount: cur.Plan.Price, Status: InvoicePaid,
@@ -236,17 +226,7 @@ func (s *Service) retry(ctx context.Context, sub Subscription) error {
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
-		cur, ok, err := unchanged(ctx, tx, sub)
-		if err != nil {
-			return err
-		}
-		if done, err := recordCharge(ctx, tx, &c, res); err != nil || done {
-			return err
-		}
-		if !ok {
-			return s.creditOrphanCharge(ctx, tx, cur, c, res)
-		}
+	return s.settleCharge(ctx, sub, c, res, func(tx Tx, cur Subscription) error {
 		if res.Succeeded {
 			return s.settleOverdue(ctx, tx, worker, cur, inv.ID, "overdue.recovered")
 		}
@@ -262,6 +242,26 @@ func (s *Service) retry(ctx context.Context, sub Subscription) error {
 		}
 		return s.record(ctx, tx, AuditEntry{At: c.DueAt, Actor: worker, Subject: Customer{ID: cur.UserID}, Action: "retry.failed",
 			Before: before, After: describe(cur), Reason: res.Reason})
+	})
+}
+
+// settleCharge records the provider's answer and applies it in one
+// transaction: apply runs only if the charge was not recorded before and
+// the subscription is still as the step saw it; otherwise money taken
+// becomes credit.
+func (s *Service) settleCharge(ctx context.Context, seen Subscription, c Charge, res ChargeResult, apply func(tx Tx, cur Subscription) error) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		cur, ok, err := unchanged(ctx, tx, seen)
+		if err != nil {
+			return err
+		}
+		if done, err := recordCharge(ctx, tx, &c, res); err != nil || done {
+			return err
+		}
+		if !ok {
+			return s.creditOrphanCharge(ctx, tx, cur, c, res)
+		}
+		return apply(tx, cur)
 	})
 }
 

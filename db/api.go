@@ -57,16 +57,7 @@ func (s *Store) notifications(ctx context.Context, query string, args ...any) ([
 	if err != nil {
 		return nil, fmt.Errorf("db: notifications: %w", err)
 	}
-	defer rows.Close()
-	var out []billing.Notification
-	for rows.Next() {
-		n, err := scanNotification(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanNotification)
 }
 
 // DueNotifications lists undelivered notifications whose next attempt is due, oldest first.

@@ -56,16 +56,7 @@ func (q queries) loadPlans(ctx context.Context) ([]billing.Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: plans: %w", err)
 	}
-	defer rows.Close()
-	var out []billing.Plan
-	for rows.Next() {
-		p, err := scanPlan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: plans: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return scanAll(rows, func(r scanner) (billing.Plan, error) { return scanPlan(r) })
 }
 
 // Plan returns one plan by id.
@@ -144,16 +135,7 @@ func (q queries) Invoices(ctx context.Context, userID int64) ([]billing.Invoice,
 	if err != nil {
 		return nil, fmt.Errorf("db: invoices: %w", err)
 	}
-	defer rows.Close()
-	var out []billing.Invoice
-	for rows.Next() {
-		inv, err := scanInvoice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: invoices: %w", err)
-		}
-		out = append(out, inv)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanInvoice)
 }
 
 const invoiceColumns = `id, user_id, description, amount, currency, status, period_start, period_end,
@@ -232,16 +214,7 @@ func (q queries) OpenCheckoutSessions(ctx context.Context, userID int64) ([]bill
 	if err != nil {
 		return nil, fmt.Errorf("db: open checkout sessions: %w", err)
 	}
-	defer rows.Close()
-	var out []billing.CheckoutSession
-	for rows.Next() {
-		c, err := scanCheckout(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: open checkout sessions: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanCheckout)
 }
 
 // CreateCheckoutSession stores a new checkout session.

@@ -251,3 +251,17 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// scanAll reads every row with scan and closes the rows.
+func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

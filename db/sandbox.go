@@ -67,16 +67,7 @@ func (s *Store) UndeliveredSandboxSessions(ctx context.Context) ([]sandbox.Sessi
 	if err != nil {
 		return nil, fmt.Errorf("db: undelivered sandbox sessions: %w", err)
 	}
-	defer rows.Close()
-	var out []sandbox.Session
-	for rows.Next() {
-		ss, err := scanSandbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ss)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanSandbox)
 }
 
 // SandboxCardFails tells whether the customer's test card declines.

@@ -40,16 +40,7 @@ func (a AccountStore) APITokens(ctx context.Context, userID int64) ([]account.AP
 	if err != nil {
 		return nil, fmt.Errorf("db: api tokens: %w", err)
 	}
-	defer rows.Close()
-	var out []account.APIToken
-	for rows.Next() {
-		t, err := scanAPIToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanAPIToken)
 }
 
 // APITokenByHash finds a token by its hash.

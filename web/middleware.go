@@ -104,43 +104,41 @@ func requireUser(c *gin.Context) {
 	c.Abort()
 }
 
-// requireCustomer keeps customer pages for customers: account managers
-// have no subscription of their own.
-func requireCustomer(h *handlers.Handlers) gin.HandlerFunc {
+// guard lets a request through when allowed says so, and answers with deny otherwise.
+func guard(allowed func(*gin.Context) bool, deny gin.HandlerFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if u, _ := handlers.CurrentUser(c); u.Role != account.Customer {
-			h.NotACustomer(c)
+		if !allowed(c) {
+			deny(c)
 			c.Abort()
 			return
 		}
 		c.Next()
 	}
+}
+
+func hasRole(r account.Role) func(*gin.Context) bool {
+	return func(c *gin.Context) bool {
+		u, _ := handlers.CurrentUser(c)
+		return u.Role == r
+	}
+}
+
+// requireCustomer keeps customer pages for customers: account managers
+// have no subscription of their own.
+func requireCustomer(h *handlers.Handlers) gin.HandlerFunc {
+	return guard(hasRole(account.Customer), h.NotACustomer)
 }
 
 // requireManager hides manager pages from everyone else: they answer 404,
 // as if the pages did not exist.
 func requireManager(h *handlers.Handlers) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if u, _ := handlers.CurrentUser(c); u.Role != account.Manager {
-			h.NotFound(c)
-			c.Abort()
-			return
-		}
-		c.Next()
-	}
+	return guard(hasRole(account.Manager), h.NotFound)
 }
 
 // forbidWhileImpersonating keeps a manager acting as a customer away from
 // the customer's credentials: password, sessions and API tokens.
 func forbidWhileImpersonating(h *handlers.Handlers) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if handlers.Impersonating(c) {
-			h.NotACustomer(c)
-			c.Abort()
-			return
-		}
-		c.Next()
-	}
+	return guard(func(c *gin.Context) bool { return !handlers.Impersonating(c) }, h.NotACustomer)
 }
 
 // framePolicy lets exactly the EMBED_ORIGINS frame the pages of an embedded
