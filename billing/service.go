@@ -195,6 +195,10 @@ type ChangeResult struct {
 	Checkout  *CheckoutSession
 }
 
+// ManagerCheckoutTTL is how long a checkout opened by an account manager
+// stays payable: its link is sent to the customer by email or chat.
+const ManagerCheckoutTTL = 24 * time.Hour
+
 // ChangeOption adjusts a change request.
 type ChangeOption func(*changeOptions)
 
@@ -360,6 +364,10 @@ func (s *Service) openCheckout(ctx context.Context, tx Tx, cust Customer, want C
 	}
 	want.ID, want.UserID, want.Status = newID("cs_"), cust.ID, CheckoutOpen
 	want.CreatedAt, want.ExpiresAt = now, now.Add(s.checkoutTTL)
+	if want.ByManager {
+		// A manager sends the link to the customer, who may not open it at once.
+		want.ExpiresAt = now.Add(ManagerCheckoutTTL)
+	}
 	return want, stale, tx.CreateCheckoutSession(ctx, want)
 }
 

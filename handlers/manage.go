@@ -35,8 +35,12 @@ func (h *Handlers) Customers(c *gin.Context) {
 			if err != nil {
 				return err
 			}
-			p.Customers = append(p.Customers, views.CustomerRow{URL: fmt.Sprintf("/manage/customers/%d", u.ID), Name: displayName(u),
-				Email: u.Email, Plan: sub.Plan.Name(), Status: string(sub.Status), StatusLabel: sub.Status.Label()})
+			row := views.CustomerRow{URL: fmt.Sprintf("/manage/customers/%d", u.ID), Name: displayName(u),
+				Email: u.Email, Plan: sub.Plan.Name(), Status: string(sub.Status), StatusLabel: sub.Status.Label()}
+			if sub.CancelAtPeriodEnd {
+				row.Status, row.StatusLabel = "cancelling", "Cancelling"
+			}
+			p.Customers = append(p.Customers, row)
 		}
 		p.Range, p.PrevURL, p.NextURL = pages(c, "/manage/customers", url.Values{"q": {q}}, offset, len(users), total)
 		h.render(c, http.StatusOK, views.Customers(p))
@@ -72,6 +76,9 @@ func (h *Handlers) renderCustomer(c *gin.Context, status int, reason, msg string
 		Current: currentPlanView(sub), Invoices: invoiceRows(invs), Audit: auditRows(audit),
 		AuditURL: fmt.Sprintf("/manage/audit?subject=%d", u.ID), Reason: reason, Error: msg}
 	p.Current.CancelURL = "" // managers act through impersonation, not from here
+	if p.Notice = subscriptionNotice(sub); p.Notice != nil {
+		p.Notice.Actions = nil // the buttons act as the signed-in user: here, the manager
+	}
 	p.Nav = "customers"
 	if sc, ok, err := h.Billing.ScheduledChangeOf(ctx, sub); err != nil {
 		return err

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -26,7 +27,8 @@ func (h *Handlers) Notifications(c *gin.Context) {
 				return err
 			}
 			for _, n := range ns {
-				row := views.NotificationRow{ID: n.ID, Type: n.Type, Customer: n.UserID, Created: n.CreatedAt.Format("2 Jan 2006 15:04:05 UTC"),
+				row := views.NotificationRow{ID: n.ID, Type: n.Type, Customer: n.UserID, Email: h.email(c, n.UserID),
+					Created: n.CreatedAt.Format("2 Jan 2006 15:04:05 UTC"),
 					Attempts: n.Attempts, LastError: n.LastError, State: "Waiting"}
 				switch {
 				case !n.DeliveredAt.IsZero():
@@ -40,4 +42,12 @@ func (h *Handlers) Notifications(c *gin.Context) {
 		h.render(c, http.StatusOK, views.Notifications(p))
 		return nil
 	})(c)
+}
+
+// email names a user for managers' lists; the id stands in if the lookup fails.
+func (h *Handlers) email(c *gin.Context, userID int64) string {
+	if u, err := h.Accounts.User(c.Request.Context(), userID); err == nil {
+		return u.Email
+	}
+	return fmt.Sprintf("user %d", userID)
 }

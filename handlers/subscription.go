@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,7 +48,7 @@ func (h *Handlers) renderSubscription(c *gin.Context, status int, interval billi
 		}
 	}
 	p := views.SubscriptionPage{
-		Page: h.basePage(c, "Your subscription"), Current: currentPlanView(sub), Notice: subscriptionNotice(sub, h.Billing.Now()),
+		Page: h.basePage(c, "Your subscription"), Current: currentPlanView(sub), Notice: subscriptionNotice(sub),
 		Interval: string(interval), MonthURL: "/subscription?interval=month", YearURL: "/subscription?interval=year",
 	}
 	p.Nav, p.Flash = "subscription", flash
@@ -120,7 +119,7 @@ var notices = map[string]string{
 
 // subscriptionNotice explains a payment problem or a coming end, with the
 // action that fixes it.
-func subscriptionNotice(sub billing.Subscription, now time.Time) *views.Notice {
+func subscriptionNotice(sub billing.Subscription) *views.Notice {
 	switch {
 	case sub.Status == billing.Overdue:
 		body := fmt.Sprintf("We could not charge %s for %s on %s. ", sub.Plan.Price, sub.Plan.Name(), day(sub.PaymentFailedAt))

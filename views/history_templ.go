@@ -235,7 +235,7 @@ func invoiceTable(invoices []InvoiceRow) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<div class=\"mt-4 overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm\"><table class=\"w-full text-left text-sm\" data-testid=\"invoices\"><caption class=\"sr-only\">Your invoices, newest first</caption> <thead class=\"bg-slate-50 text-slate-600\"><tr><th scope=\"col\" class=\"hidden px-4 py-3 font-medium sm:table-cell\">Date</th><th scope=\"col\" class=\"px-4 py-3 font-medium\">Description</th><th scope=\"col\" class=\"px-4 py-3 text-right font-medium\">Amount</th><th scope=\"col\" class=\"hidden px-4 py-3 font-medium sm:table-cell\">Status</th></tr></thead> <tbody class=\"divide-y divide-slate-100\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<div class=\"mt-4 overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm\"><table class=\"w-full text-left text-sm\" data-testid=\"invoices\"><caption class=\"sr-only\">Invoices, newest first</caption> <thead class=\"bg-slate-50 text-slate-600\"><tr><th scope=\"col\" class=\"hidden px-4 py-3 font-medium sm:table-cell\">Date</th><th scope=\"col\" class=\"px-4 py-3 font-medium\">Description</th><th scope=\"col\" class=\"px-4 py-3 text-right font-medium\">Amount</th><th scope=\"col\" class=\"hidden px-4 py-3 font-medium sm:table-cell\">Status</th></tr></thead> <tbody class=\"divide-y divide-slate-100\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

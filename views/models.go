@@ -270,6 +270,7 @@ type CustomerPage struct {
 	Name      string
 	Email     string
 	Disabled  bool
+	Notice    *Notice // what the customer is told about payment or cancellation
 	Current   CurrentPlan
 	Scheduled *Scheduled
 	Invoices  []InvoiceRow
@@ -327,6 +328,7 @@ type NotificationRow struct {
 	ID        string
 	Type      string
 	Customer  int64
+	Email     string
 	Created   string
 	Attempts  int
 	State     string

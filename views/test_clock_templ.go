@@ -61,7 +61,7 @@ func TestClock(p TestClockPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.Available {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p class=\"mt-2 text-sm text-slate-600\">Moving the clock forward runs renewals, scheduled changes, payment retries and cancellations that fall due, in order. It moves billing time only: sign-in sessions and links follow real time. It cannot move back.</p><form method=\"post\" action=\"/manage/test-clock\" class=\"mt-6 flex flex-wrap items-end gap-3 rounded-xl border border-slate-200 bg-white p-6 shadow-sm\"><div class=\"flex-1\"><label for=\"duration\" class=\"block text-sm font-medium\">Advance by</label> <input id=\"duration\" name=\"duration\" required value=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p class=\"mt-2 text-sm text-slate-600\">Moving the clock forward runs renewals, scheduled changes, payment retries and cancellations that fall due, in order. It moves billing time only: sign-in sessions and links follow real time. It cannot move back.</p><form method=\"post\" action=\"/manage/test-clock\" class=\"mt-6 rounded-xl border border-slate-200 bg-white p-6 shadow-sm\"><label for=\"duration\" class=\"block text-sm font-medium\">Advance by</label><div class=\"mt-1 flex flex-col gap-3 sm:flex-row\"><input id=\"duration\" name=\"duration\" required value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -74,7 +74,7 @@ func TestClock(p TestClockPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" placeholder=\"720h\" aria-describedby=\"duration-help\" class=\"field mt-1\"><p id=\"duration-help\" class=\"mt-1 text-xs text-slate-600\">A duration such as 24h, 720h (30 days) or 8760h (a year).</p></div><button type=\"submit\" class=\"btn-primary\">Advance the clock</button></form>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" aria-describedby=\"duration-help\" class=\"field sm:flex-1\"> <button type=\"submit\" class=\"btn-primary\">Advance the clock</button></div><p id=\"duration-help\" class=\"mt-2 text-xs text-slate-600\">A Go duration: 24h is a day, 720h thirty days, 8760h a year.</p></form>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

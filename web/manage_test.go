@@ -43,7 +43,12 @@ func TestCustomerSearch(t *testing.T) {
 	m := managerClient(t, srv)
 	all := m.Get("/manage/customers")
 	wantStatus(t, all, http.StatusOK)
-	wantBody(t, all, "alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com", "1–4 of 4")
+	wantBody(t, all, "alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com", "1–4 of 4", "Cancelling")
+	dave := m.Get(fmt.Sprintf("/manage/customers/%d", userID(t, srv, "dave@example.com")))
+	wantBody(t, dave, "Your subscription ends on", "too expensive")
+	if strings.Contains(dave.Body, `action="/subscription/resume"`) {
+		t.Error("the manager's view of a customer offers the customer's own buttons")
+	}
 	byName := m.Get("/manage/customers?q=carol+chen")
 	wantBody(t, byName, "carol@example.com", "1–1 of 1")
 	if strings.Contains(byName.Body, "bob@example.com") {
