@@ -28,7 +28,7 @@ func (h *Handlers) Notifications(c *gin.Context) {
 			}
 			for _, n := range ns {
 				row := views.NotificationRow{ID: n.ID, Type: n.Type, Customer: n.UserID, Email: h.email(c, n.UserID),
-					Created: n.CreatedAt.Format("2 Jan 2006 15:04:05 UTC"),
+					Created:  n.CreatedAt.Format("2 Jan 2006 15:04:05 UTC"),
 					Attempts: n.Attempts, LastError: n.LastError, State: "Waiting"}
 				switch {
 				case !n.DeliveredAt.IsZero():
