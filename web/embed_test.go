@@ -26,6 +26,7 @@ func TestEmbeddedSessions(t *testing.T) {
 	c := srv.NewClient(t)
 	in := c.Get(link.Path)
 	wantRedirect(t, in, "/subscription")
+	wantStatus(t, srv.NewClient(t).Get(link.Path), http.StatusGone) // single use
 	cookie := in.Header.Get("Set-Cookie")
 	for _, want := range []string{"portal_embed=", "SameSite=None", "Secure", "Partitioned", "HttpOnly"} {
 		if !strings.Contains(cookie, want) {
