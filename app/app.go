@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -221,6 +220,3 @@ func (a *App) Start(ctx context.Context) {
 
 // Close releases the database.
 func (a *App) Close() error { return a.Store.Close() }
-
-// ErrUsage marks bad command-line input.
-var ErrUsage = errors.New("usage")
