@@ -26,8 +26,12 @@ func (h *Handlers) Notifications(c *gin.Context) {
 			if err != nil {
 				return err
 			}
+			emails := map[int64]string{} // one lookup per customer, however many events they have
 			for _, n := range ns {
-				row := views.NotificationRow{ID: n.ID, Type: n.Type, Customer: n.UserID, Email: h.email(c, n.UserID),
+				if _, ok := emails[n.UserID]; !ok {
+					emails[n.UserID] = h.email(c, n.UserID)
+				}
+				row := views.NotificationRow{ID: n.ID, Type: n.Type, Customer: n.UserID, Email: emails[n.UserID],
 					Created:  n.CreatedAt.Format("2 Jan 2006 15:04:05 UTC"),
 					Attempts: n.Attempts, LastError: n.LastError, State: "Waiting"}
 				switch {
