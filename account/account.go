@@ -66,6 +66,14 @@ var (
 	ErrForbidden      = errors.New("account: not allowed")
 )
 
+// InputError is input a person must correct; Message is written for them.
+type InputError struct {
+	Field   string
+	Message string
+}
+
+func (e *InputError) Error() string { return "account: " + e.Message }
+
 // ThrottledError says sign-in is paused for a while.
 type ThrottledError struct{ RetryAfter time.Duration }
 

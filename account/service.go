@@ -63,13 +63,13 @@ const MinPasswordLength = 8
 func (s *Service) CreateUser(ctx context.Context, email, name, password string, role Role) (User, error) {
 	email = NormalizeEmail(email)
 	if _, err := mail.ParseAddress(email); err != nil || email == "" {
-		return User{}, fmt.Errorf("account: %q is not an email address", email)
+		return User{}, &InputError{Field: "email", Message: fmt.Sprintf("%q is not an email address.", email)}
 	}
 	if role != Customer && role != Manager {
-		return User{}, fmt.Errorf("account: role must be customer or manager, not %q", role)
+		return User{}, &InputError{Field: "role", Message: fmt.Sprintf("The role must be customer or manager, not %q.", role)}
 	}
 	if len(password) < MinPasswordLength {
-		return User{}, fmt.Errorf("account: password must be at least %d characters", MinPasswordLength)
+		return User{}, &InputError{Field: "password", Message: fmt.Sprintf("The password must be at least %d characters.", MinPasswordLength)}
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {

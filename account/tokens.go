@@ -61,11 +61,11 @@ func newToken(prefix string) (string, error) {
 	return prefix + base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
-// ErrInvalidName is an empty or overlong token name.
-var ErrInvalidName = fmt.Errorf("account: a token needs a name of 1 to %d characters", maxTokenName)
-
-// ErrTooManyTokens is a user at the token limit.
-var ErrTooManyTokens = fmt.Errorf("account: at most %d active tokens; revoke one first", maxTokensPerUser)
+// Token errors a person can correct.
+var (
+	ErrInvalidName   = &InputError{Field: "name", Message: fmt.Sprintf("A token needs a name of 1 to %d characters.", maxTokenName)}
+	ErrTooManyTokens = &InputError{Field: "name", Message: fmt.Sprintf("You can have at most %d active tokens; revoke one first.", maxTokensPerUser)}
+)
 
 // CreateAPIToken makes a personal token and returns it; it is never shown again.
 func (s *Service) CreateAPIToken(ctx context.Context, userID int64, name string) (string, APIToken, error) {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -347,11 +348,12 @@ func (h *Handlers) APIPortalSession(c *gin.Context) {
 	}
 	token, u, _, err := h.Accounts.CreatePortalLink(c.Request.Context(), *body.Email, body.Name,
 		account.PortalLink{ReturnURL: body.ReturnURL, Embed: body.Embed, Accent: body.Accent})
+	var input *account.InputError
+	if errors.As(err, &input) {
+		h.apiFail(c, billing.Invalid(input.Field, "%s", input.Message))
+		return
+	}
 	if err != nil {
-		if err.Error() != "" && strings.HasPrefix(err.Error(), "account: ") && !strings.Contains(err.Error(), "not allowed") {
-			h.apiFail(c, billing.Invalid("email", "%s", strings.TrimPrefix(err.Error(), "account: ")))
-			return
-		}
 		h.apiFail(c, err)
 		return
 	}

@@ -47,8 +47,9 @@ func (h *Handlers) CreateAPIToken(c *gin.Context) {
 		u, _ := CurrentUser(c)
 		name := c.PostForm("name")
 		token, _, err := h.Accounts.CreateAPIToken(c.Request.Context(), u.ID, name)
-		if errors.Is(err, account.ErrInvalidName) || errors.Is(err, account.ErrTooManyTokens) {
-			return h.renderTokens(c, http.StatusBadRequest, "", name, err.Error()[len("account: "):])
+		var input *account.InputError
+		if errors.As(err, &input) {
+			return h.renderTokens(c, http.StatusBadRequest, "", name, input.Message)
 		}
 		if err != nil {
 			return err
