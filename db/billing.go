@@ -39,16 +39,23 @@ func scanPlan(row scanner, extra ...any) (billing.Plan, error) {
 }
 
 // Plans returns every plan, cheapest product first, monthly before annual.
+// Callers get a copy they may change.
 func (q queries) Plans(ctx context.Context) ([]billing.Plan, error) {
+	plans, err := q.catalogue(ctx)
+	return slices.Clone(plans), err
+}
+
+// catalogue is the cached list of every plan, shared: read it, never change it.
+func (q queries) catalogue(ctx context.Context) ([]billing.Plan, error) {
 	if cached := q.plans.Load(); cached != nil {
-		return slices.Clone(*cached), nil
+		return *cached, nil
 	}
 	plans, err := q.loadPlans(ctx)
 	if err != nil {
 		return nil, err
 	}
 	q.plans.Store(&plans)
-	return slices.Clone(plans), nil
+	return plans, nil
 }
 
 func (q queries) loadPlans(ctx context.Context) ([]billing.Plan, error) {
@@ -60,8 +67,9 @@ func (q queries) loadPlans(ctx context.Context) ([]billing.Plan, error) {
 }
 
 // Plan returns one plan by id.
+// The catalogue holds every plan, active or not, so a miss is not found.
 func (q queries) Plan(ctx context.Context, id string) (billing.Plan, error) {
-	plans, err := q.Plans(ctx)
+	plans, err := q.catalogue(ctx)
 	if err != nil {
 		return billing.Plan{}, err
 	}
@@ -70,8 +78,7 @@ func (q queries) Plan(ctx context.Context, id string) (billing.Plan, error) {
 			return p, nil
 		}
 	}
-	p, err := scanPlan(q.queryRow(ctx, `SELECT `+planColumns+` FROM `+planJoin+` WHERE p.id = ?`, id))
-	return p, notFound(err, "plan "+id)
+	return billing.Plan{}, fmt.Errorf("db: plan %s: %w", id, billing.ErrNotFound)
 }
 
 const subscriptionColumns = `s.id, s.user_id, s.status, s.anchor, s.period_start, s.period_end,
