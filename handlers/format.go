@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/views"
 )
 
 // Dates are shown in UTC, the zone they are stored in, written out so no
@@ -33,7 +34,7 @@ func planPrice(p billing.Plan) string {
 	return fmt.Sprintf("%s / %s", p.Price, p.Interval)
 }
 
-func limits(p billing.Product) []limitRow {
+func limits(p billing.Product) []views.Limit {
 	apps := "Unlimited"
 	if p.MaxApps > 0 {
 		apps = fmt.Sprint(p.MaxApps)
@@ -42,10 +43,8 @@ func limits(p billing.Product) []limitRow {
 	if p.Watermark {
 		watermark = "Shown on your apps"
 	}
-	return []limitRow{{"Apps", apps}, {"Watermark", watermark}}
+	return []views.Limit{{Name: "Apps", Value: apps}, {Name: "Watermark", Value: watermark}}
 }
-
-type limitRow struct{ name, value string }
 
 // negative formats a credit as a subtraction.
 func negative(m billing.Money) string { return "−" + m.String() }

@@ -79,7 +79,7 @@ func currentPlanView(sub billing.Subscription) views.CurrentPlan {
 		ProductName: plan.Product.Name, PlanName: plan.Name(), Description: plan.Product.Description,
 		Price: plan.Price.String(), PriceSuffix: priceSuffix(plan), Status: string(sub.Status), StatusLabel: sub.Status.Label(),
 		PeriodStart: day(sub.PeriodStart), PeriodEnd: day(sub.PeriodEnd), Renews: sub.Renews(), RenewLabel: "Renews on",
-		Features: plan.Product.Features,
+		Features: plan.Product.Features, Limits: limits(plan.Product),
 	}
 	if !plan.Free() {
 		cp.Interval = plan.Interval.Label()
@@ -91,9 +91,6 @@ func currentPlanView(sub billing.Subscription) views.CurrentPlan {
 		cp.RenewLabel = "Ends on"
 	case sub.Status == billing.Overdue:
 		cp.RenewLabel = "Period ends"
-	}
-	for _, l := range limits(plan.Product) {
-		cp.Limits = append(cp.Limits, views.Limit{Name: l.name, Value: l.value})
 	}
 	if sub.Credit > 0 {
 		cp.Credit = sub.CreditMoney().String()
