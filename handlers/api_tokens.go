@@ -27,7 +27,7 @@ func (h *Handlers) renderTokens(c *gin.Context, status int, newToken, name, msg 
 	p := views.TokensPage{Page: h.basePage(c, "API tokens"), NewToken: newToken, Name: name, Error: msg}
 	p.Nav = "tokens"
 	for _, t := range tokens {
-		row := views.TokenRow{ID: t.ID, Name: t.Name, Created: day(t.CreatedAt), LastUsed: "never",
+		row := views.TokenRow{Name: t.Name, Created: day(t.CreatedAt), LastUsed: "never",
 			RevokeURL: fmt.Sprintf("/settings/api-tokens/%d/revoke", t.ID)}
 		if !t.LastUsedAt.IsZero() {
 			row.LastUsed = day(t.LastUsedAt)

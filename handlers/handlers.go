@@ -147,7 +147,7 @@ func (h *Handlers) basePage(c *gin.Context, title string) views.Page {
 		return p
 	}
 	u := id.User
-	p.User = &views.User{Email: u.Email, Name: u.Name, Manager: u.Role == account.Manager}
+	p.User = &views.User{Email: u.Email, Manager: u.Role == account.Manager}
 	if id.Embed {
 		p.Embed = &views.Embed{ParentOrigin: originOf(id.ReturnURL)}
 		if id.Accent != "" {

@@ -76,9 +76,9 @@ func (h *Handlers) renderSubscription(c *gin.Context, status int, interval billi
 func currentPlanView(sub billing.Subscription) views.CurrentPlan {
 	plan := sub.Plan
 	cp := views.CurrentPlan{
-		ProductName: plan.Product.Name, PlanName: plan.Name(), Description: plan.Product.Description,
+		ProductName: plan.Product.Name, Description: plan.Product.Description,
 		Price: plan.Price.String(), PriceSuffix: priceSuffix(plan), Status: string(sub.Status), StatusLabel: sub.Status.Label(),
-		PeriodStart: day(sub.PeriodStart), PeriodEnd: day(sub.PeriodEnd), Renews: sub.Renews(), RenewLabel: "Renews on",
+		PeriodStart: day(sub.PeriodStart), PeriodEnd: day(sub.PeriodEnd), RenewLabel: "Renews on",
 		Features: plan.Product.Features, Limits: limits(plan.Product),
 	}
 	if !plan.Free() {

@@ -31,7 +31,6 @@ type Impersonation struct {
 // User is the signed-in person as the header shows them.
 type User struct {
 	Email   string
-	Name    string
 	Manager bool
 }
 
@@ -75,7 +74,6 @@ type Scheduled struct {
 // CurrentPlan describes the subscription in force.
 type CurrentPlan struct {
 	ProductName string
-	PlanName    string
 	Description string
 	Price       string
 	PriceSuffix string // "/ month", "/ year" or ""
@@ -84,7 +82,6 @@ type CurrentPlan struct {
 	StatusLabel string
 	PeriodStart string
 	PeriodEnd   string
-	Renews      bool
 	RenewLabel  string // "Renews on" or "Ends on"
 	Features    []string
 	Limits      []Limit
@@ -346,7 +343,6 @@ type TokensPage struct {
 
 // TokenRow is one personal API token.
 type TokenRow struct {
-	ID        int64
 	Name      string
 	Created   string
 	LastUsed  string

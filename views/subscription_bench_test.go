@@ -10,10 +10,10 @@ import (
 // full picker, as the handler would.
 func BenchmarkSubscriptionPage(b *testing.B) {
 	p := SubscriptionPage{
-		Page: Page{Title: "Your subscription", User: &User{Email: "bob@example.com", Name: "Bob"}, Nav: "subscription"},
-		Current: CurrentPlan{ProductName: "Pro", PlanName: "Pro Monthly", Description: "For growing teams", Price: "$29.00",
+		Page: Page{Title: "Your subscription", User: &User{Email: "bob@example.com"}, Nav: "subscription"},
+		Current: CurrentPlan{ProductName: "Pro", Description: "For growing teams", Price: "$29.00",
 			PriceSuffix: "/ month", Interval: "Monthly", Status: "active", StatusLabel: "Active", PeriodStart: "12 November 2026",
-			PeriodEnd: "12 December 2026", Renews: true, RenewLabel: "Renews on", Features: []string{"10 apps", "No watermark", "Priority email support"},
+			PeriodEnd: "12 December 2026", RenewLabel: "Renews on", Features: []string{"10 apps", "No watermark", "Priority email support"},
 			Limits: []Limit{{"Apps", "10"}, {"Watermark", "Removed"}}, CancelURL: "/subscription/cancel"},
 		Scheduled: &Scheduled{PlanName: "Starter Monthly", Price: "$9.00 / month", Date: "12 December 2026"},
 		Interval:  "month", MonthURL: "/subscription?interval=month", YearURL: "/subscription?interval=year",
