@@ -16,7 +16,6 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/billing"
-	"github.com/billingportal/portal/checkout/sandbox"
 	"github.com/billingportal/portal/views"
 )
 
@@ -29,30 +28,22 @@ type SessionCookies interface {
 	Clear(c *gin.Context) error
 }
 
-// SandboxCheckout is the sandbox provider's payment page logic.
-type SandboxCheckout interface {
-	Session(ctx context.Context, id string) (sandbox.Session, error)
-	Complete(ctx context.Context, id string, pay bool) (sandbox.Session, error)
-}
-
 // Deps are what the handlers need.
 type Deps struct {
-	Billing        *billing.Service
-	Accounts       *account.Service
-	Cookies        SessionCookies
-	Sandbox        SandboxCheckout // nil unless the sandbox provider is configured
-	WebhookSecrets [][]byte        // accepted secrets for provider webhooks (several while rotating)
-	Ping           func(ctx context.Context) error
-	Wall           account.Clock // real time, for webhook signature freshness
-	TestClock      TestClock     // nil unless the provider is the sandbox
-	APIKey         string        // the server-to-server key; "" disables it
-	BaseURL        string        // scheme://host[:port] browsers use to reach the portal
-	EmbedOrigins   []string      // origins allowed to frame the portal and to receive customers back
-	Idempotency    IdempotencyStore
-	Outbox         Outbox // nil without app notifications
-	EmbedCSP       string // the Content-Security-Policy of pages in an app's frame
-	SandboxCSP     string // the sandbox payment page's, whose form may return to an app
-	Log            *slog.Logger
+	Billing      *billing.Service
+	Accounts     *account.Service
+	Cookies      SessionCookies
+	Ping         func(ctx context.Context) error
+	Wall         account.Clock // real time, for webhook signature freshness
+	TestClock    TestClock     // nil unless the provider is the sandbox
+	APIKey       string        // the server-to-server key; "" disables it
+	BaseURL      string        // scheme://host[:port] browsers use to reach the portal
+	EmbedOrigins []string      // origins allowed to frame the portal and to receive customers back
+	Idempotency  IdempotencyStore
+	Outbox       Outbox // nil without app notifications
+	EmbedCSP     string // the Content-Security-Policy of pages in an app's frame
+	ProviderCSP  string // hosted payment pages', whose forms may return to an app
+	Log          *slog.Logger
 }
 
 // Handlers serves the portal's pages and endpoints.

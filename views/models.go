@@ -211,17 +211,6 @@ type InvoiceRow struct {
 	ByManager   bool
 }
 
-// SandboxPage is the sandbox provider's payment page.
-type SandboxPage struct {
-	Title       string
-	SessionID   string
-	Description string
-	Email       string
-	Amount      string
-	Status      string // open, paid, declined, expired
-	ReturnURL   string
-}
-
 // ErrorPage explains what went wrong.
 type ErrorPage struct {
 	Page
@@ -359,3 +348,14 @@ type CheckoutHandoffPage struct {
 	Amount     string
 	PaymentURL string
 }
+
+// HealthPage is the managers' check of the books.
+type HealthPage struct {
+	Page
+	CheckedAt  string
+	Summary    string
+	Violations []ViolationRow
+}
+
+// ViolationRow is one broken invariant.
+type ViolationRow struct{ Rule, Subject, Detail string }
