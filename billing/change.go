@@ -199,10 +199,11 @@ func (s *Service) closeCheckouts(ctx context.Context, tx Tx, userID int64, expir
 		if kept != nil && cs.ID == kept.ID {
 			continue
 		}
-		cs.Status, cs.ClosedReason = CheckoutExpired, "superseded"
+		reason := "superseded"
 		if cs.ExpiredAt(now) {
-			cs.ClosedReason = "timeout"
+			reason = "timeout"
 		}
+		cs.Status, cs.ClosedReason = CheckoutExpired, reason
 		if err := tx.UpdateCheckoutSession(ctx, cs); err != nil {
 			return nil, err
 		}

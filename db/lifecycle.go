@@ -98,7 +98,8 @@ func (q queries) Charge(ctx context.Context, id string) (billing.Charge, error) 
 
 // CreateCharge stores c unless its key exists, and returns the stored charge.
 func (q queries) CreateCharge(ctx context.Context, c billing.Charge) (billing.Charge, error) {
-	_, err := q.exec(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := q.exec(ctx, `INSERT INTO charges (id, purpose, subscription_id, plan_id, invoice_id, amount, currency, credit_used,
+		due_at, status, provider_ref, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`, c.ID, c.Purpose, c.SubscriptionID, c.PlanID, nullID(c.InvoiceID), c.Amount.Amount,
 		c.Amount.Currency, c.CreditUsed, c.DueAt.Unix(), c.Status, c.ProviderRef, c.Reason, c.CreatedAt.Unix())
 	if err != nil {
