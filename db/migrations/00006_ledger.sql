@@ -29,6 +29,7 @@ CREATE TABLE payments (
 CREATE UNIQUE INDEX payments_one_per_invoice ON payments (invoice_id) WHERE invoice_id IS NOT NULL;
 CREATE INDEX payments_by_checkout ON payments (checkout_session_id) WHERE checkout_session_id IS NOT NULL;
 CREATE INDEX payments_by_user ON payments (user_id);
+CREATE INDEX payments_by_charge ON payments (charge_id) WHERE charge_id IS NOT NULL;
 
 -- Every movement of a customer's account credit; subscriptions.credit is
 -- always the sum of the user's entries.
@@ -44,6 +45,7 @@ CREATE TABLE credit_entries (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX credit_entries_by_user ON credit_entries (user_id, created_at);
+CREATE INDEX credit_entries_by_payment ON credit_entries (payment_id) WHERE payment_id IS NOT NULL;
 INSERT INTO credit_entries (user_id, amount, currency, reason, note, created_at)
     SELECT s.user_id, s.credit, p.currency, 'opening_balance', 'credit held before the ledger', s.updated_at
     FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.credit > 0;
