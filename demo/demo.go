@@ -119,12 +119,12 @@ func Seed(ctx context.Context, accounts Accounts, store billing.Store, cards Car
 // the sandbox would have reported it.
 func recordPaid(ctx context.Context, tx billing.Tx, userID, invoiceID int64, inv billing.Invoice) error {
 	p := billing.Payment{Provider: sandbox.Name, Ref: fmt.Sprintf("sbx_demo_%d", invoiceID), UserID: userID, Kind: billing.PaidByCharge,
-		Amount: inv.Amount, ReceivedAt: inv.CreatedAt}
+		Amount: inv.Amount, Held: inv.Amount.Amount, ReceivedAt: inv.CreatedAt}
 	id, _, err := tx.RecordPayment(ctx, p)
 	if err != nil {
 		return err
 	}
-	p.ID, p.InvoiceID, p.Applied = id, invoiceID, inv.Amount.Amount
+	p.ID, p.InvoiceID, p.Applied, p.Held = id, invoiceID, inv.Amount.Amount, 0
 	return tx.AllocatePayment(ctx, p)
 }
 
