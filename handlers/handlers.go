@@ -5,7 +5,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -73,27 +72,14 @@ func (h *Handlers) page(fn pageFunc) gin.HandlerFunc {
 	}
 }
 
-// classify maps an error to one HTTP status and a message for people; only
+// classify maps an error to its status and message (see problemOf); only
 // server faults are logged, and their detail is never shown.
 func (h *Handlers) classify(c *gin.Context, err error) (int, string) {
-	var verr *billing.ValidationError
-	var conflict *billing.ConflictError
-	var perr *billing.ProviderError
-	switch {
-	case errors.As(err, &verr):
-		return http.StatusBadRequest, verr.Error()
-	case errors.Is(err, billing.ErrNotFound):
-		return http.StatusNotFound, "We couldn't find that. It may belong to another account or no longer exist."
-	case errors.Is(err, billing.ErrForbidden):
-		return http.StatusForbidden, "You are not allowed to do that."
-	case errors.As(err, &conflict):
-		return http.StatusConflict, conflict.Message
-	case errors.As(err, &perr):
-		h.Log.Error("payment provider failed", "err", err, "request_id", RequestID(c))
-		return http.StatusBadGateway, "Our payment provider could not be reached. Nothing was charged and your plan is unchanged; please try again in a minute."
+	p := problemOf(err)
+	if p.status >= 500 {
+		h.Log.Error("request failed", "err", err, "path", c.Request.URL.Path, "request_id", RequestID(c))
 	}
-	h.Log.Error("request failed", "err", err, "path", c.Request.URL.Path, "request_id", RequestID(c))
-	return http.StatusInternalServerError, "Something went wrong on our side. Nothing was changed; please try again."
+	return p.status, p.message
 }
 
 func errorHeading(status int) string {

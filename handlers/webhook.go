@@ -22,18 +22,14 @@ func (h *Handlers) ProviderWebhook(c *gin.Context) {
 		jsonError(c, http.StatusBadRequest, "The webhook body could not be read or is larger than 64 KiB.")
 		return
 	}
-	err = h.Billing.ReceiveWebhook(c.Request.Context(), c.Request.Header, body)
-	switch {
-	case errors.Is(err, billing.ErrBadWebhook):
-		h.Log.Warn("webhook refused", "err", err, "request_id", RequestID(c))
-		jsonError(c, http.StatusBadRequest, "The webhook's signature is missing, stale or wrong, or its body is not an event.",
-			detail{Type: "webhook", Message: err.Error()})
-	case err != nil:
-		h.Log.Error("apply provider event", "err", err, "request_id", RequestID(c))
-		jsonError(c, http.StatusInternalServerError, "The event could not be applied; retry later.")
-	default:
-		c.JSON(http.StatusOK, gin.H{"received": true})
+	if err := h.Billing.ReceiveWebhook(c.Request.Context(), c.Request.Header, body); err != nil {
+		if errors.Is(err, billing.ErrBadWebhook) {
+			h.Log.Warn("webhook refused", "err", err, "request_id", RequestID(c))
+		}
+		h.apiFail(c, err) // a 5xx makes the provider deliver it again later
+		return
 	}
+	c.JSON(http.StatusOK, gin.H{"received": true})
 }
 
 // Healthz answers whether the server and its database are up.

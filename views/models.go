@@ -190,7 +190,23 @@ type ReturnPage struct {
 type HistoryPage struct {
 	Page
 	Invoices []InvoiceRow
+	Credit   CreditView
 	Activity []ActivityRow
+}
+
+// CreditView is the customer's account credit and its movements.
+type CreditView struct {
+	Balance string
+	Entries []CreditRow
+}
+
+// CreditRow is one movement of account credit.
+type CreditRow struct {
+	Date   string
+	What   string // "Added" or "Used"
+	Why    string
+	Amount string // signed, e.g. "+$29.00"
+	Added  bool
 }
 
 // ActivityRow is one change to the subscription, as the customer reads it.
@@ -260,6 +276,7 @@ type CustomerPage struct {
 	Current   CurrentPlan
 	Scheduled *Scheduled
 	Invoices  []InvoiceRow
+	Credit    CreditView
 	Audit     []AuditRow
 	AuditURL  string
 	Reason    string
