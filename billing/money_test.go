@@ -110,7 +110,7 @@ func TestConcurrentTabsEachPayWhatTheyGot(t *testing.T) {
 
 func TestPaidAfterARenewalKeepsTheRenewal(t *testing.T) {
 	f := newFixture(t)
-	f.subscribe(t, "starter-monthly")     // 31 January, renews 28 February
+	f.subscribe(t, "starter-monthly")       // 31 January, renews 28 February
 	f.clock.Advance(28*day - 5*time.Minute) // five minutes before the renewal
 	cs := f.change(t, "pro-monthly").Checkout
 	ev, _ := f.provider.pay(cs.ProviderRef)
