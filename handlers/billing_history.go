@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -96,13 +97,35 @@ func (h *Handlers) creditView(c *gin.Context, userID int64) (views.CreditView, e
 	if err != nil {
 		return views.CreditView{}, err
 	}
-	v := views.CreditView{Balance: sub.CreditMoney().String()}
+	v := views.CreditView{Whose: "your", Balance: sub.CreditMoney().String()}
 	for _, e := range entries {
-		row := views.CreditRow{Date: day(e.CreatedAt), What: "Used", Why: e.Note, Amount: e.Amount.String(), Added: e.Amount.Amount > 0}
+		row := views.CreditRow{Date: day(e.CreatedAt), What: creditWords[e.Reason], Why: sentence(e.Note), Amount: e.Amount.String(),
+			Added: e.Amount.Amount > 0}
+		if row.What == "" {
+			row.What = "Credit adjusted"
+		}
 		if row.Added {
-			row.What, row.Amount = "Added", "+"+e.Amount.String()
+			row.Amount = "+" + row.Amount
 		}
 		v.Entries = append(v.Entries, row)
 	}
 	return v, nil
+}
+
+// creditWords names each kind of credit movement for the customer.
+var creditWords = map[string]string{
+	billing.CreditFromPayment: "A payment that could not apply", billing.CreditUnusedTime: "Unused time on your previous plan",
+	billing.CreditUsed: "Credit used", billing.CreditRefunded: "Refunded to your card", "opening_balance": "Credit brought forward",
+}
+
+// sentence capitalises a note and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }

@@ -76,6 +76,7 @@ func (h *Handlers) renderCustomer(c *gin.Context, status int, reason, msg string
 	if err != nil {
 		return err
 	}
+	credit.Whose = "their"
 	p := views.CustomerPage{Page: h.basePage(c, displayName(u)), ID: u.ID, Name: displayName(u), Email: u.Email, Disabled: u.Disabled,
 		Current: currentPlanView(sub), Invoices: invoiceRows(invs), Credit: credit, Audit: auditRows(audit),
 		AuditURL: fmt.Sprintf("/manage/audit?subject=%d", u.ID), Reason: reason, Error: msg}

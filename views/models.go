@@ -196,6 +196,7 @@ type HistoryPage struct {
 
 // CreditView is the customer's account credit and its movements.
 type CreditView struct {
+	Whose   string // "your", or "their" on the manager's pages
 	Balance string
 	Entries []CreditRow
 }
