@@ -13,10 +13,11 @@ import (
 )
 
 // PortalLink spends a one-time portal link: it signs the customer in and
-// redirects, so the token leaves the address bar and the history.
+// redirects, so the token leaves the address bar and the history. The
+// browser's current session ends only when the link is good: a dead or
+// made-up link, followed from another site, signs nobody out.
 func (h *Handlers) PortalLink(c *gin.Context) {
 	h.page(func(c *gin.Context) error {
-		_ = h.Accounts.Logout(c.Request.Context(), h.Cookies.Token(c))
 		token, link, err := h.Accounts.UsePortalLink(c.Request.Context(), c.Param("token"))
 		if errors.Is(err, account.ErrNoSession) {
 			h.render(c, http.StatusGone, views.ErrorView(views.ErrorPage{Page: views.Page{Title: "Link expired"}, Status: http.StatusGone,
@@ -27,6 +28,7 @@ func (h *Handlers) PortalLink(c *gin.Context) {
 		if err != nil {
 			return err
 		}
+		h.endPreviousSession(c)
 		set := h.Cookies.Set
 		if link.Embed {
 			set = h.Cookies.SetEmbed

@@ -68,22 +68,22 @@ func securityHeaders(csp string) gin.HandlerFunc {
 }
 
 // loadUser resolves the session cookie to a user, if any. A cookie that
-// names no live session is cleared.
+// names no live session is cleared, and the next cookie is tried: a
+// leftover embedded-session cookie must not hide a fresh sign-in.
 func loadUser(accounts *account.Service, cookies *sessionCookies, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		token := cookies.Token(c)
-		if token == "" {
-			c.Next()
-			return
-		}
-		id, err := accounts.Authenticate(c.Request.Context(), token)
-		switch {
-		case err == nil:
-			handlers.SetIdentity(c, id)
-		case err == account.ErrNoSession:
-			_ = cookies.Clear(c)
-		default:
-			log.Error("authenticate", "err", err, "request_id", handlers.RequestID(c))
+		for _, ct := range cookies.tokens(c) {
+			id, err := accounts.Authenticate(c.Request.Context(), ct.token)
+			if err == nil {
+				handlers.SetIdentity(c, id)
+				c.Set(liveTokenKey, ct.token)
+				break
+			}
+			if err != account.ErrNoSession {
+				log.Error("authenticate", "err", err, "request_id", handlers.RequestID(c))
+				break
+			}
+			_ = cookies.clear(c, ct.name)
 		}
 		c.Next()
 	}

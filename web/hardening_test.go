@@ -1,0 +1,115 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/apptest"
+	"github.com/billingportal/portal/billing"
+)
+
+// auditActions lists the actions audited for a customer, newest first.
+func auditActions(t *testing.T, srv *apptest.Server, email string) []billing.AuditEntry {
+	t.Helper()
+	rows, _, err := srv.App.Billing.AuditLog(context.Background(), billing.AuditFilter{SubjectID: userID(t, srv, email), Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func countAction(rows []billing.AuditEntry, action string) int {
+	n := 0
+	for _, r := range rows {
+		if r.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
+// portalLink asks for a one-time link with the server key and returns its path.
+func portalLink(t *testing.T, srv *apptest.Server, body string) string {
+	t.Helper()
+	r := newAPI(t, srv, serverKey).call(http.MethodPost, "/api/v1/portal/sessions", body)
+	wantAPI(t, r, http.StatusOK, "/portal/pl_")
+	u, _ := url.Parse(decode(t, r)["url"].(string))
+	return u.Path
+}
+
+// Item 1: a bad link or a wrong password signs nobody out; an impersonation
+// ended by a sign-in or a link is audited.
+func TestFailedSignInsKeepTheCurrentSession(t *testing.T) {
+	srv := startAPI(t)
+	c := srv.NewClient(t)
+	c.Login("bob@example.com")
+	wantStatus(t, c.Get("/portal/pl_made-up-by-another-site"), http.StatusGone)
+	wantStatus(t, c.Get("/subscription"), http.StatusOK)
+	wantStatus(t, c.Post("/login", url.Values{"email": {"alice@example.com"}, "password": {"wrong-password"}}), http.StatusUnauthorized)
+	wantBody(t, c.Get("/subscription"), "bob@example.com")
+
+	// A good link does replace the session, and the old cookie is dead.
+	u, _ := url.Parse(srv.URL)
+	old := c.Jar.Cookies(u)
+	wantRedirect(t, c.Get(portalLink(t, srv, `{"email":"alice@example.com"}`)), "/subscription")
+	wantBody(t, c.Get("/subscription"), "alice@example.com")
+	replay := srv.NewClient(t)
+	replay.Jar.SetCookies(u, old)
+	wantRedirect(t, replay.Get("/subscription"), "/login")
+
+	// An impersonation ended by signing in, or by a link, is audited as a stop.
+	for i, end := range []func(m *apptest.Client){
+		func(m *apptest.Client) { m.Login("manager@example.com") },
+		func(m *apptest.Client) { m.Get(portalLink(t, srv, `{"email":"dave@example.com"}`)) },
+	} {
+		m := managerClient(t, srv)
+		wantRedirect(t, impersonate(t, m, userID(t, srv, "carol@example.com"), "on the phone"), "/subscription")
+		end(m)
+		if got := countAction(auditActions(t, srv, "carol@example.com"), "impersonation.stopped"); got != i+1 {
+			t.Fatalf("case %d: %d impersonation.stopped rows, want %d", i, got, i+1)
+		}
+	}
+}
+
+// Item 3: no whitespace or control character survives in next.
+func TestLoginNextRefusesControlCharacters(t *testing.T) {
+	srv := apptest.Start(t)
+	for _, next := range []string{"/\t/evil.example/", "/\n/evil.example/", "/ /evil.example/", "/\x00/evil.example", "/\u00a0/evil.example",
+		"/\u2028/evil.example", "\t//evil.example", "/\\\tevil.example"} {
+		c := srv.NewClient(t)
+		r := c.Post("/login", url.Values{"email": {"bob@example.com"}, "password": {"demodemo"}, "next": {next}})
+		if got := r.Header.Get("Location"); got != "/subscription" {
+			t.Errorf("next=%q: redirected to %q, want /subscription", next, got)
+		}
+	}
+	page := srv.NewClient(t).Get("/login?next=/%09/evil.example/")
+	if strings.Contains(page.Body, "evil.example") {
+		t.Error("the login form carries an unsafe next")
+	}
+}
+
+// Item 4: a leftover embedded-session cookie does not undo a normal sign-in.
+func TestLeftoverEmbedCookieDoesNotSignOut(t *testing.T) {
+	wall := newWall()
+	srv := startAPI(t, wall.configure, func(c *app.Config) { c.EmbedOrigins = []string{"http://localhost:9999"} })
+	c := srv.NewClient(t)
+	link := portalLink(t, srv, `{"email":"alice@example.com","embed":true,"return_url":"http://localhost:9999/b"}`)
+	wantRedirect(t, c.Get(link), "/subscription")
+	wall.Advance(31 * time.Minute) // the embedded session times out; its cookie stays
+	c.Login("bob@example.com")
+	for i := 0; i < 2; i++ {
+		r := c.Get("/subscription")
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "bob@example.com")
+	}
+	// And a live embedded cookie left at the top level is replaced by a sign-in.
+	c2 := srv.NewClient(t)
+	wantRedirect(t, c2.Get(portalLink(t, srv, `{"email":"alice@example.com","embed":true,"return_url":"http://localhost:9999/b"}`)), "/subscription")
+	c2.Login("bob@example.com")
+	wantBody(t, c2.Get("/subscription"), "bob@example.com")
+}
