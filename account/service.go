@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -62,8 +61,8 @@ const MinPasswordLength = 8
 // CreateUser validates and stores a new user with a bcrypt password hash.
 func (s *Service) CreateUser(ctx context.Context, email, name, password string, role Role) (User, error) {
 	email = NormalizeEmail(email)
-	if _, err := mail.ParseAddress(email); err != nil || email == "" {
-		return User{}, &InputError{Field: "email", Message: fmt.Sprintf("%q is not an email address.", email)}
+	if err := ValidEmail(email); err != nil {
+		return User{}, err
 	}
 	if role != Customer && role != Manager {
 		return User{}, &InputError{Field: "role", Message: fmt.Sprintf("The role must be customer or manager, not %q.", role)}

@@ -51,6 +51,7 @@ var activityWords = map[string]string{
 	"renewal.failed": "Renewal payment failed", "retry.failed": "Payment retry failed", "overdue.paid": "Overdue payment made",
 	"overdue.recovered": "Overdue payment collected", "subscription.ended": "Subscription ended",
 	"subscription.canceled_unpaid": "Subscription cancelled after unpaid renewal", "charge.credited": "Payment added to account credit",
+	"api_token.created": "API token created", "api_token.revoked": "API token revoked",
 	"impersonation.started": "Your account manager started helping you", "impersonation.stopped": "Your account manager finished helping you",
 }
 

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -112,4 +114,47 @@ func TestLeftoverEmbedCookieDoesNotSignOut(t *testing.T) {
 	wantRedirect(t, c2.Get(portalLink(t, srv, `{"email":"alice@example.com","embed":true,"return_url":"http://localhost:9999/b"}`)), "/subscription")
 	c2.Login("bob@example.com")
 	wantBody(t, c2.Get("/subscription"), "bob@example.com")
+}
+
+// Item 5: an embedded session cannot mint API tokens; tokens' lives are audited.
+func TestEmbeddedSessionCannotCreateAPITokens(t *testing.T) {
+	srv := startAPI(t, func(c *app.Config) { c.EmbedOrigins = []string{"http://localhost:9999"} })
+	c := srv.NewClient(t)
+	wantRedirect(t, c.Get(portalLink(t, srv, `{"email":"alice@example.com","embed":true,"return_url":"http://localhost:9999/b"}`)), "/subscription")
+	wantStatus(t, c.Get("/settings/api-tokens"), http.StatusForbidden)
+	wantStatus(t, c.Post("/settings/api-tokens", url.Values{"name": {"forever"}}), http.StatusForbidden)
+	if toks, _ := srv.App.Accounts.APITokens(context.Background(), userID(t, srv, "alice@example.com")); len(toks) != 0 {
+		t.Fatalf("an embedded session created tokens: %v", toks)
+	}
+
+	bob := srv.NewClient(t)
+	bob.Login("bob@example.com")
+	wantStatus(t, bob.Post("/settings/api-tokens", url.Values{"name": {"deploy script"}}), http.StatusOK)
+	toks, _ := srv.App.Accounts.APITokens(context.Background(), userID(t, srv, "bob@example.com"))
+	wantRedirect(t, bob.Post(fmt.Sprintf("/settings/api-tokens/%d/revoke", toks[0].ID), nil), "/settings/api-tokens")
+	rows := auditActions(t, srv, "bob@example.com")
+	if countAction(rows, "api_token.created") != 1 || countAction(rows, "api_token.revoked") != 1 {
+		t.Fatalf("token creation and revocation not audited: %+v", rows)
+	}
+	for _, r := range rows[:2] {
+		if r.Actor.Email != "bob@example.com" || (r.After != "deploy script" && r.Before != "deploy script") {
+			t.Errorf("audit row %+v should name bob and the token", r)
+		}
+	}
+	wantBody(t, bob.Get("/billing/history"), "API token created", "API token revoked")
+}
+
+// Item 6: portal links need a plain address.
+func TestPortalLinkEmailMustBeAPlainAddress(t *testing.T) {
+	srv := startAPI(t)
+	server := newAPI(t, srv, serverKey)
+	for _, email := range []string{"Bob <bob@example.com>", "a@b", `"quoted local"@example.com`, "bob @example.com",
+		"bob@-example.com", "bob@example..com", "@example.com", strings.Repeat("a", 250) + "@example.com", "bob@exa_mple.com"} {
+		body, _ := json.Marshal(map[string]string{"email": email})
+		wantAPI(t, server.call(http.MethodPost, "/api/v1/portal/sessions", string(body)), http.StatusBadRequest, "not an email address")
+	}
+	for _, email := range []string{"bob@example.com", "new.person+tag@mail.example.co.uk", "Mixed.Case@Example.com"} {
+		body, _ := json.Marshal(map[string]string{"email": email})
+		wantAPI(t, server.call(http.MethodPost, "/api/v1/portal/sessions", string(body)), http.StatusOK, "/portal/pl_")
+	}
 }

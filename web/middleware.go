@@ -135,10 +135,15 @@ func requireManager(h *handlers.Handlers) gin.HandlerFunc {
 	return guard(hasRole(account.Manager), h.NotFound)
 }
 
-// forbidWhileImpersonating keeps a manager acting as a customer away from
-// the customer's credentials: password, sessions and API tokens.
-func forbidWhileImpersonating(h *handlers.Handlers) gin.HandlerFunc {
-	return guard(func(c *gin.Context) bool { return !handlers.Impersonating(c) }, h.NotACustomer)
+// ownSessionOnly keeps credentials (password, sessions, API tokens) for a
+// user's own full session: not for a manager acting as a customer, and
+// not for an embedded session, which a five-minute portal link opened and
+// which must not mint a credential that outlives it.
+func ownSessionOnly(h *handlers.Handlers) gin.HandlerFunc {
+	return guard(func(c *gin.Context) bool {
+		id, _ := handlers.Identity(c)
+		return id.Impersonator == nil && !id.Embed
+	}, h.NotACustomer)
 }
 
 // framePolicy lets exactly the EMBED_ORIGINS frame the pages of an embedded
