@@ -1,18 +1,27 @@
 package web_test
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/billingportal/portal/app"
 	"github.com/billingportal/portal/apptest"
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/static"
 )
 
 // auditActions lists the actions audited for a customer, newest first.
@@ -156,5 +165,150 @@ func TestPortalLinkEmailMustBeAPlainAddress(t *testing.T) {
 	for _, email := range []string{"bob@example.com", "new.person+tag@mail.example.co.uk", "Mixed.Case@Example.com"} {
 		body, _ := json.Marshal(map[string]string{"email": email})
 		wantAPI(t, server.call(http.MethodPost, "/api/v1/portal/sessions", string(body)), http.StatusOK, "/portal/pl_")
+	}
+}
+
+// syncBuffer collects log lines written from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Item 8: a cross-site refusal carries the security headers and is logged
+// and counted; /static/ lists nothing; sandbox checkout ids stay out of logs.
+func TestRefusalsAreLoggedAndHeadersHold(t *testing.T) {
+	logs := &syncBuffer{}
+	srv := startAPI(t, func(c *app.Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
+	c := srv.NewClient(t)
+	c.Login("alice@example.com")
+	r := c.Do(http.MethodPost, "/subscription/change", url.Values{"plan": {"pro-annual"}}, "Sec-Fetch-Site", "cross-site")
+	wantStatus(t, r, http.StatusForbidden)
+	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "X-Request-ID"} {
+		if r.Header.Get(h) == "" {
+			t.Errorf("the cross-site 403 lacks %s", h)
+		}
+	}
+	if !strings.Contains(logs.String(), "request_id="+r.Header.Get("X-Request-ID")) || !strings.Contains(logs.String(), "status=403") {
+		t.Errorf("the refusal is not in the request log:\n%s", logs.String())
+	}
+	metrics := c.Raw(http.MethodGet, "/metrics", "", "Authorization", "Bearer "+serverKey)
+	wantBody(t, metrics, `portal_http_requests_total{method="POST",route="/subscription/change",status="403"} 1`)
+
+	for _, p := range []string{"/static/", "/static", "/static/app.css", "/static/src/", "/static/..%2fgo.mod"} {
+		r := c.Get(p)
+		if r.StatusCode != http.StatusNotFound && r.StatusCode != http.StatusMovedPermanently {
+			t.Errorf("GET %s = %d, want 404", p, r.StatusCode)
+		}
+		if strings.Contains(r.Body, `href="app.css"`) || strings.Contains(r.Body, "<pre>") {
+			t.Errorf("GET %s lists files: %s", p, snippet(r.Body))
+		}
+	}
+
+	payment := startCheckout(t, c, "pro-annual")
+	wantStatus(t, c.Get(payment), http.StatusOK)
+	back := pay(t, c, payment, "pay")
+	wantBody(t, c.Get(back), "data-outcome=")
+	id := strings.TrimPrefix(payment, "/sandbox/checkout/")
+	if strings.Contains(logs.String(), id) {
+		t.Errorf("the request log names the checkout id %s", id)
+	}
+}
+
+// Item 9: bodies are bounded, and a large one is refused before it is read.
+func TestLargeBodiesAreRefused(t *testing.T) {
+	srv := apptest.Start(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Declares 50 MB and sends none of it: the answer must not wait for it.
+	fmt.Fprintf(conn, "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 52428800\r\n\r\n")
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer before the body was sent: %v", err)
+	}
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("declared 50 MB body: %d, want 413", resp.StatusCode)
+	}
+
+	c := srv.NewClient(t)
+	big := url.Values{"email": {"bob@example.com"}, "password": {strings.Repeat("x", 70<<10)}}.Encode()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/login", io.MultiReader(strings.NewReader(big))) // no length: chunked
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	chunked, err := c.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunked.Body.Close()
+	if chunked.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("chunked 70 KiB body: %d, want 413", chunked.StatusCode)
+	}
+	api := srv.NewClient(t).Raw(http.MethodPost, "/api/v1/portal/sessions", `{"email":"`+strings.Repeat("a", 70<<10)+`"}`,
+		"Content-Type", "application/json", "Authorization", "Bearer x")
+	wantStatus(t, api, http.StatusRequestEntityTooLarge)
+	wantBody(t, api, `"code":413`)
+	c.Login("bob@example.com") // ordinary forms still work
+}
+
+// Item 21: text is compressed, static files are content-named and cached
+// for a year, pages are never stored.
+func TestAssetsAreCompressedAndCached(t *testing.T) {
+	srv := startAPI(t)
+	c := srv.NewClient(t)
+	c.Login("bob@example.com")
+	for _, p := range []string{"/subscription", "/login", static.URL("app.css"), static.URL("embed.js"), "/api/openapi.json"} {
+		client := c
+		if p == "/login" {
+			client = srv.NewClient(t)
+		}
+		r := client.Raw(http.MethodGet, p, "", "Accept-Encoding", "gzip")
+		wantStatus(t, r, http.StatusOK)
+		if r.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("%s: Content-Encoding %q, want gzip", p, r.Header.Get("Content-Encoding"))
+			continue
+		}
+		zr, err := gzip.NewReader(strings.NewReader(r.Body))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		plain, _ := io.ReadAll(zr)
+		if len(plain) <= len(r.Body) {
+			t.Errorf("%s: %d bytes compressed to %d", p, len(plain), len(r.Body))
+		}
+	}
+	if r := c.Raw(http.MethodGet, "/api/v1/plans", "", "Accept-Encoding", "gzip", "Authorization", "Bearer "+serverKey); r.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("API JSON not compressed: %v", r.Header)
+	}
+	if r := srv.NewClient(t).Raw(http.MethodGet, "/login", "", "Accept-Encoding", "identity"); r.Header.Get("Content-Encoding") != "" || !strings.Contains(r.Body, "<html") {
+		t.Error("a client that does not accept gzip got it")
+	}
+	css := c.Get(static.URL("app.css"))
+	if !regexp.MustCompile(`^/static/app\.[0-9a-f]{12}\.css$`).MatchString(static.URL("app.css")) {
+		t.Errorf("stylesheet URL %s is not content-hashed", static.URL("app.css"))
+	}
+	if got := css.Header.Get("Cache-Control"); got != "public, max-age=31536000, immutable" {
+		t.Errorf("static Cache-Control %q", got)
+	}
+	if !strings.HasPrefix(css.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("stylesheet Content-Type %q", css.Header.Get("Content-Type"))
+	}
+	page := c.Get("/subscription")
+	wantBody(t, page, static.URL("app.css"))
+	if page.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("page Cache-Control %q, want no-store", page.Header.Get("Cache-Control"))
 	}
 }

@@ -34,10 +34,12 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// logPath hides secrets carried in paths (e.g. one-time links).
+// logPath hides secrets carried in paths: one-time links, and the
+// sandbox's checkout ids, which open a payment page for whoever holds them.
+// Those routes are logged by their pattern.
 func logPath(c *gin.Context) string {
-	if c.FullPath() != "" && strings.Contains(c.FullPath(), ":token") {
-		return c.FullPath()
+	if p := c.FullPath(); strings.Contains(p, ":token") || strings.HasPrefix(p, "/sandbox/") {
+		return p
 	}
 	return c.Request.URL.Path
 }
