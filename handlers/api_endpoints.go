@@ -41,6 +41,10 @@ func (h *Handlers) APIUsers(c *gin.Context) {
 		h.apiFail(c, billing.Invalid("email", "Give the email to look up: ?email=someone@example.com."))
 		return
 	}
+	if err := account.ValidEmail(email); err != nil {
+		h.apiFail(c, billing.Invalid("email", "%s", err.(*account.InputError).Message))
+		return
+	}
 	users, _, err := h.Accounts.SearchCustomers(c.Request.Context(), email, 50, 0)
 	if err != nil {
 		h.apiFail(c, err)

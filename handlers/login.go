@@ -37,6 +37,11 @@ func (h *Handlers) Login(c *gin.Context) {
 		fail(http.StatusBadRequest, "Enter your email and password.")
 		return
 	}
+	if len(email) > maxEmail || len(password) > maxPassword {
+		email = truncate(email, 60)
+		fail(http.StatusBadRequest, "That email or password is too long to be right. Check them and try again.")
+		return
+	}
 	token, u, err := h.Accounts.Login(c.Request.Context(), email, password, c.ClientIP())
 	var throttled *account.ThrottledError
 	switch {
@@ -103,6 +108,13 @@ func safeNext(next string) string {
 	}
 	return next
 }
+
+// Sign-in input is bounded: an address is at most 254 characters, and
+// bcrypt reads only the first 72 bytes of a password anyway.
+const (
+	maxEmail    = 254
+	maxPassword = 1024
+)
 
 // maxNext bounds a remembered page address.
 const maxNext = 2048

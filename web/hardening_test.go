@@ -312,3 +312,21 @@ func TestAssetsAreCompressedAndCached(t *testing.T) {
 		t.Errorf("page Cache-Control %q, want no-store", page.Header.Get("Cache-Control"))
 	}
 }
+
+// Item 10: very long search, filter and email input is a 400 with a message.
+func TestLongInputIsRefusedWithAMessage(t *testing.T) {
+	srv := startAPI(t)
+	m := managerClient(t, srv)
+	long := strings.Repeat("%_", 50000)
+	for _, p := range []string{"/manage/customers?q=", "/manage/audit?action=", "/manage/audit?actor="} {
+		r := m.Get(p + url.QueryEscape(long))
+		wantStatus(t, r, http.StatusBadRequest)
+		wantBody(t, r, "too long: use at most 100 characters")
+	}
+	wantStatus(t, m.Get("/manage/customers?q="+strings.Repeat("a", 100)), http.StatusOK)
+	api := newAPI(t, srv, serverKey)
+	wantAPI(t, api.call(http.MethodGet, "/api/v1/users?email="+strings.Repeat("a", 20000)+"@example.com", ""), http.StatusBadRequest, "not an email address")
+	r := srv.NewClient(t).Post("/login", url.Values{"email": {strings.Repeat("a", 20000) + "@example.com"}, "password": {"demodemo"}})
+	wantStatus(t, r, http.StatusBadRequest)
+	wantBody(t, r, "too long")
+}
