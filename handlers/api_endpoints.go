@@ -316,6 +316,13 @@ func (h *Handlers) subscriptionParam(c *gin.Context) (billing.Subscription, acco
 		// Another customer's subscription is not found, not forbidden: ids are not secrets to confirm.
 		return billing.Subscription{}, account.User{}, fmt.Errorf("subscription %d: %w", id, billing.ErrNotFound)
 	}
+	if p := caller(c); !p.Server && p.User.ID != sub.UserID {
+		reason, err := actingReason(c)
+		if err != nil {
+			return billing.Subscription{}, account.User{}, err
+		}
+		c.Set(actingReasonKey, reason)
+	}
 	u, err := h.Accounts.User(c.Request.Context(), sub.UserID)
 	return sub, u, err
 }

@@ -330,3 +330,45 @@ func TestLongInputIsRefusedWithAMessage(t *testing.T) {
 	wantStatus(t, r, http.StatusBadRequest)
 	wantBody(t, r, "too long")
 }
+
+// Item 2: a manager's token acting for a customer needs X-Reason, is
+// audited like an impersonation and shows in the customer's history.
+func TestManagerTokenActingForACustomerNeedsAReason(t *testing.T) {
+	srv := startAPI(t)
+	manager := newAPI(t, srv, personalToken(t, srv, "manager@example.com"))
+	alice := fmt.Sprint(userID(t, srv, "alice@example.com"))
+	bobSub := fmt.Sprint(subscription(t, srv, "bob@example.com").ID)
+	change := `{"subscriptionPlan":"free","userId":"` + alice + `"}`
+	for _, r := range []apptest.Response{
+		manager.call(http.MethodGet, "/api/v1/profile/subscriptions/current?userId="+alice, ""),
+		manager.call(http.MethodPost, "/api/v1/profile/subscriptions/change", change),
+		manager.call(http.MethodPut, "/api/v1/users/change-billing-plan", `{"billingPlan":"Annual","userId":"`+alice+`"}`),
+		manager.call(http.MethodPost, "/api/v1/subscriptions/"+bobSub+"/change", `{"plan_change":{"plan":"starter-monthly"}}`),
+		manager.call(http.MethodPost, "/api/v1/profile/subscriptions/change", change, "X-Reason", "   "),
+		manager.call(http.MethodPost, "/api/v1/profile/subscriptions/change", change, "X-Reason", strings.Repeat("x", 501)),
+	} {
+		wantAPI(t, r, http.StatusBadRequest, "X-Reason")
+	}
+	if n := len(auditActions(t, srv, "bob@example.com")); n != 0 {
+		t.Fatalf("refused calls left %d audit rows for bob", n)
+	}
+	wantAPI(t, manager.call(http.MethodGet, "/api/v1/profile/subscriptions/current?userId="+alice, "", "X-Reason", "ticket 42"), http.StatusOK, "")
+	r := manager.call(http.MethodPost, "/api/v1/subscriptions/"+bobSub+"/change", `{"plan_change":{"plan":"starter-monthly"}}`,
+		"X-Reason", "ticket 42: asked by phone to downgrade")
+	wantAPI(t, r, http.StatusOK, "starter-monthly")
+	rows := auditActions(t, srv, "bob@example.com")
+	if len(rows) == 0 {
+		t.Fatal("the change is not audited")
+	}
+	e := rows[0]
+	if !e.Impersonated || e.Reason != "ticket 42: asked by phone to downgrade" || !strings.HasPrefix(e.Actor.Email, "manager@example.com") ||
+		e.Subject.Email != "bob@example.com" {
+		t.Fatalf("audit row %+v should name the manager, bob, the reason and impersonated", e)
+	}
+	bob := srv.NewClient(t)
+	bob.Login("bob@example.com")
+	wantBody(t, bob.Get("/billing/history"), "Plan change scheduled", "Your account manager")
+
+	// The server key is the app itself and needs no reason.
+	wantAPI(t, newAPI(t, srv, serverKey).call(http.MethodGet, "/api/v1/profile/subscriptions/current?userId="+alice, ""), http.StatusOK, "")
+}
