@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	baseURL := fs.String("base-url", getenv("BASE_URL"), "URL browsers use to reach the portal (BASE_URL); default http://<addr>")
 	demoData := fs.Bool("demo", false, "seed the demo accounts if absent, and serve the example app that embeds the portal")
 	pprofAddr := fs.String("pprof-addr", getenv("PPROF_ADDR"), "serve Go's profiler on this address (PPROF_ADDR), e.g. 127.0.0.1:6060; off when empty")
+	trustedProxies := fs.String("trusted-proxies", getenv("TRUSTED_PROXIES"), "comma-separated IPs or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (TRUSTED_PROXIES); none by default")
 	demoAppAddr := fs.String("demo-app-addr", "127.0.0.1:8081", "with -demo: where the example embedding app listens (reached as http://localhost:<port>)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -67,6 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		SessionSecret: getenv("SESSION_SECRET"), WebhookSecret: getenv("SANDBOX_WEBHOOK_SECRET"), APIKey: getenv("BILLING_API_KEY"),
 		EmbedOrigins: splitList(getenv("EMBED_ORIGINS")), CheckoutProvider: getenv("CHECKOUT_PROVIDER"),
 		AppWebhookURL: getenv("APP_WEBHOOK_URL"), AppWebhookSecret: getenv("APP_WEBHOOK_SECRET"),
+		TrustedProxies: splitList(*trustedProxies),
 	}
 	var demoApp *demoServer
 	if *demoData {

@@ -21,7 +21,7 @@ type Service struct {
 	store    Store
 	tokens   TokenStore
 	clock    Clock
-	throttle *Throttle
+	throttle Limiter
 	idle     time.Duration
 	absolute time.Duration
 	cost     int
@@ -40,7 +40,7 @@ type Config struct {
 }
 
 // NewService returns an account service.
-func NewService(store Store, tokens TokenStore, clock Clock, throttle *Throttle, cfg Config) *Service {
+func NewService(store Store, tokens TokenStore, clock Clock, throttle Limiter, cfg Config) *Service {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 30 * time.Minute
 	}
@@ -83,8 +83,16 @@ func (s *Service) CreateUser(ctx context.Context, email, name, password string, 
 // the cookie. Failures say nothing about whether the account exists.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (string, User, error) {
 	email = NormalizeEmail(email)
-	if wait := s.throttle.Wait(email, ip); wait > 0 {
-		return "", User{}, &ThrottledError{RetryAfter: wait}
+	v := s.throttle.Check(email, ip)
+	if v.Wait > 0 {
+		return "", User{}, &ThrottledError{RetryAfter: v.Wait}
+	}
+	if v.Delay > 0 {
+		select {
+		case <-time.After(v.Delay):
+		case <-ctx.Done():
+			return "", User{}, ctx.Err()
+		}
 	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -98,7 +106,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 		s.throttle.Fail(email, ip)
 		return "", User{}, ErrBadCredentials
 	}
-	s.throttle.Succeed(email)
+	s.throttle.Succeed(email, ip)
 	token, err := s.StartSession(ctx, u.ID)
 	return token, u, err
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -40,6 +41,14 @@ type Config struct {
 	PasswordCost     int         // bcrypt cost; 0 is bcrypt's default
 	AppWebhookURL    string      // where subscription.updated notifications go; "" sends none
 	AppWebhookSecret string      // signs them; required with AppWebhookURL
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
+	// whose X-Forwarded-For / X-Real-IP name the client; none by default, so
+	// the client is the peer and no header can claim another address.
+	TrustedProxies []string
+	// LoginSlowdown is the pause before checking a password from an address
+	// the account has signed in from, once the throttle's limits are reached;
+	// 0 means 2 seconds.
+	LoginSlowdown time.Duration
 }
 
 // App is an assembled portal.
@@ -102,6 +111,14 @@ func (cfg *Config) defaults() error {
 			return fmt.Errorf("EMBED_ORIGINS: %q is not an origin such as https://app.example.com", o)
 		}
 	}
+	for _, p := range cfg.TrustedProxies {
+		if !validProxy(p) {
+			return fmt.Errorf("TRUSTED_PROXIES: %q is not an IP address or CIDR range such as 10.0.0.0/8", p)
+		}
+	}
+	if cfg.LoginSlowdown == 0 {
+		cfg.LoginSlowdown = 2 * time.Second
+	}
 	for name, v := range map[string]string{"SESSION_SECRET": cfg.SessionSecret, "BILLING_API_KEY": cfg.APIKey} {
 		if v != "" && len(v) < minSecretLen {
 			return fmt.Errorf("%s must be at least %d characters", name, minSecretLen)
@@ -123,7 +140,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		return nil, err
 	}
 	billingClock := clock.NewOffset(cfg.Wall)
-	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20), account.Config{PasswordCost: cfg.PasswordCost})
+	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20, cfg.LoginSlowdown), account.Config{PasswordCost: cfg.PasswordCost})
 	provider := sandbox.New(store, billingClock, cfg.BaseURL, cfg.BaseURL+"/webhooks/sandbox", []byte(webhookSecret), cfg.Logger)
 	svc := billing.NewService(store, provider, billingClock, billing.Options{
 		ProviderName: "sandbox", Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "",
@@ -136,6 +153,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	}
 	handler := web.NewServer(web.Deps{
 		Accounts: accounts, SessionSecret: sessionSecret, SessionMaxAge: 12 * time.Hour, Log: cfg.Logger, EmbedOrigins: cfg.EmbedOrigins,
+		TrustedProxies: cfg.TrustedProxies,
 		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Sandbox: provider, Ping: store.Ping, Wall: cfg.Wall,
 			WebhookSecrets: [][]byte{[]byte(webhookSecret)}, TestClock: billingClock, APIKey: cfg.APIKey,
 			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store)},
@@ -186,6 +204,14 @@ func outbox(cfg Config, store *db.Store) handlers.Outbox {
 		return nil
 	}
 	return store
+}
+
+// validProxy accepts an IP address or a CIDR range.
+func validProxy(p string) bool {
+	if _, _, err := net.ParseCIDR(p); err == nil {
+		return true
+	}
+	return net.ParseIP(p) != nil
 }
 
 // validOrigin accepts scheme://host[:port] with nothing after it.

@@ -372,3 +372,42 @@ func TestManagerTokenActingForACustomerNeedsAReason(t *testing.T) {
 	// The server key is the app itself and needs no reason.
 	wantAPI(t, newAPI(t, srv, serverKey).call(http.MethodGet, "/api/v1/profile/subscriptions/current?userId="+alice, ""), http.StatusOK, "")
 }
+
+// Item 7: failing on purpose cannot lock a customer out of where they sign
+// in; client addresses come from forwarding headers only behind a trusted proxy.
+func TestThrottleIsAPoorWeapon(t *testing.T) {
+	srv := apptest.Start(t, func(c *app.Config) {
+		c.TrustedProxies, c.LoginSlowdown = []string{"127.0.0.1"}, 50*time.Millisecond
+	})
+	from := func(ip, email, password string) apptest.Response {
+		return srv.NewClient(t).Do(http.MethodPost, "/login", url.Values{"email": {email}, "password": {password}}, "X-Forwarded-For", ip)
+	}
+	wantRedirect(t, from("203.0.113.5", "bob@example.com", "demodemo"), "/subscription") // bob's usual address
+	for i := 0; i < 6; i++ {
+		from("198.51.100.7", "bob@example.com", "guess-"+fmt.Sprint(i))
+	}
+	wantStatus(t, from("198.51.100.7", "bob@example.com", "demodemo"), http.StatusTooManyRequests)
+	wantStatus(t, from("198.51.100.8", "bob@example.com", "demodemo"), http.StatusTooManyRequests)
+	start := time.Now()
+	wantRedirect(t, from("203.0.113.5", "bob@example.com", "demodemo"), "/subscription")
+	if time.Since(start) < 50*time.Millisecond {
+		t.Error("a locked account's known address is not slowed down")
+	}
+	// Twenty failures from a shared address do not lock out those who use it.
+	wantRedirect(t, from("192.0.2.1", "alice@example.com", "demodemo"), "/subscription")
+	for i := 0; i < 21; i++ {
+		from("192.0.2.1", fmt.Sprintf("nobody%d@example.com", i), "wrong-password")
+	}
+	wantRedirect(t, from("192.0.2.1", "alice@example.com", "demodemo"), "/subscription")
+	wantStatus(t, from("192.0.2.1", "carol@example.com", "demodemo"), http.StatusTooManyRequests)
+	wantRedirect(t, from("192.0.2.2", "carol@example.com", "demodemo"), "/subscription")
+
+	// Without a trusted proxy the header is ignored: every attempt is the peer's.
+	plain := apptest.Start(t)
+	for i := 0; i < 21; i++ {
+		plain.NewClient(t).Do(http.MethodPost, "/login", url.Values{"email": {fmt.Sprintf("n%d@example.com", i)}, "password": {"x-wrong-x"}},
+			"X-Forwarded-For", fmt.Sprintf("10.1.1.%d", i))
+	}
+	r := plain.NewClient(t).Do(http.MethodPost, "/login", url.Values{"email": {"dave@example.com"}, "password": {"demodemo"}}, "X-Forwarded-For", "10.9.9.9")
+	wantStatus(t, r, http.StatusTooManyRequests)
+}

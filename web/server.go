@@ -22,6 +22,7 @@ type Deps struct {
 	SessionMaxAge  time.Duration
 	CheckoutOrigin string   // origin of the provider's payment pages; "" when they are served by the portal
 	EmbedOrigins   []string // who may frame embedded sessions
+	TrustedProxies []string // reverse proxies whose forwarding headers name the client
 	Log            *slog.Logger
 }
 
@@ -29,7 +30,10 @@ type Deps struct {
 func NewServer(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	_ = r.SetTrustedProxies(nil) // the client address is the peer's, never a header's
+	// The client address is the peer's, unless the peer is a configured
+	// proxy; then X-Forwarded-For / X-Real-IP name the client. app validates
+	// the list, so an error here cannot happen.
+	_ = r.SetTrustedProxies(d.TrustedProxies)
 	cookies := newSessionCookies(d.SessionSecret, d.SessionMaxAge)
 	formAction := "'self'"
 	if d.CheckoutOrigin != "" {
