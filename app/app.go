@@ -154,7 +154,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	handler := web.NewServer(web.Deps{
 		Accounts: accounts, SessionSecret: sessionSecret, SessionMaxAge: 12 * time.Hour, Log: cfg.Logger, EmbedOrigins: cfg.EmbedOrigins,
 		TrustedProxies: cfg.TrustedProxies,
-		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Sandbox: provider, Ping: store.Ping, Wall: cfg.Wall,
+		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Sandbox: provider, Ping: store.Ping, Writable: store.CheckWritable, Wall: cfg.Wall,
 			WebhookSecrets: [][]byte{[]byte(webhookSecret)}, TestClock: billingClock, APIKey: cfg.APIKey,
 			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store)},
 	})

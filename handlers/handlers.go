@@ -43,6 +43,7 @@ type Deps struct {
 	Sandbox        SandboxCheckout // nil unless the sandbox provider is configured
 	WebhookSecrets [][]byte        // accepted secrets for provider webhooks (several while rotating)
 	Ping           func(ctx context.Context) error
+	Writable       Check         // whether the database takes writes
 	Wall           account.Clock // real time, for webhook signature freshness
 	TestClock      TestClock     // nil unless the provider is the sandbox
 	APIKey         string        // the server-to-server key; "" disables it
@@ -54,6 +55,9 @@ type Deps struct {
 	SandboxCSP     string // the sandbox payment page's, whose form may return to an app
 	Log            *slog.Logger
 }
+
+// Check is a health check: nil when all is well.
+type Check func(ctx context.Context) error
 
 // Handlers serves the portal's pages and endpoints.
 type Handlers struct{ Deps }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -410,4 +411,35 @@ func TestThrottleIsAPoorWeapon(t *testing.T) {
 	}
 	r := plain.NewClient(t).Do(http.MethodPost, "/login", url.Values{"email": {"dave@example.com"}, "password": {"demodemo"}}, "X-Forwarded-For", "10.9.9.9")
 	wantStatus(t, r, http.StatusTooManyRequests)
+}
+
+// Item 12: /healthz says 503 when the database stops taking writes. Another
+// process holding SQLite's write lock makes every write fail, as a full
+// disk does, while reads go on.
+func TestHealthzReportsAnUnwritableDatabase(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.NewClient(t)
+	wantBody(t, c.Get("/healthz"), `"database":"writable"`)
+	other, err := sql.Open("sqlite", "file:"+srv.App.Config.DBPath+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // the last good answer is reused for a second
+	r := c.Get("/healthz")
+	wantStatus(t, r, http.StatusServiceUnavailable)
+	wantBody(t, r, `"database":"read-only"`)
+	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	wantStatus(t, c.Get("/healthz"), http.StatusOK)
 }

@@ -276,7 +276,7 @@ func TestHealthz(t *testing.T) {
 	srv := apptest.Start(t)
 	r := srv.NewClient(t).Get("/healthz")
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(r.Body, `"ok"`) {
+	if !strings.Contains(r.Body, `"ok"`) || !strings.Contains(r.Body, `"database":"writable"`) {
 		t.Fatalf("healthz body %s", r.Body)
 	}
 }
