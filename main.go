@@ -144,14 +144,26 @@ func serve(ctx context.Context, ln net.Listener, a *app.App, logger *slog.Logger
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop taking new work: the listener closes, the worker takes no new
+	// item (ctx has ended), and a running test-clock advance stops after its
+	// current step. Requests in flight and the worker's current item finish.
+	logger.Info("portal stopping: finishing requests and the current worker item")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err := srv.Shutdown(shutdownCtx)
+	a.Wait()
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("portal stopped")
 	return nil
 }
+
+// shutdownTimeout bounds how long requests in flight may take to finish
+// once the portal is asked to stop. A worker item is never cut: Wait has
+// no limit, and one item is one or two short transactions and at most one
+// provider call.
+const shutdownTimeout = 30 * time.Second
 
 // createUser adds an account; the password is read from stdin so it never
 // appears in shell history or the process list.

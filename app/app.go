@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/billingportal/portal/account"
@@ -61,6 +62,7 @@ type App struct {
 	Handler  http.Handler
 	Config   Config
 	Notifier *notify.Sender // nil without APP_WEBHOOK_URL
+	running  sync.WaitGroup // background work started by Start
 }
 
 // minSecretLen is the shortest secret accepted from the environment.
@@ -156,7 +158,8 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		TrustedProxies: cfg.TrustedProxies,
 		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Sandbox: provider, Ping: store.Ping, Writable: store.CheckWritable, Wall: cfg.Wall,
 			WebhookSecrets: [][]byte{[]byte(webhookSecret)}, TestClock: billingClock, APIKey: cfg.APIKey,
-			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store)},
+			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store),
+			Lifetime: ctx},
 	})
 	a := &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg}
 	if cfg.AppWebhookURL != "" {
@@ -223,12 +226,14 @@ func validOrigin(o string) bool {
 // Start runs background work until ctx ends: events the sandbox recorded
 // but never delivered (say, the server stopped mid-payment) are sent again,
 // and the lifecycle worker applies renewals, scheduled changes and dunning.
+// When ctx ends, each takes no new work; Wait returns once the item in
+// progress is done.
 func (a *App) Start(ctx context.Context) {
-	go a.Sandbox.RedeliverPending(ctx)
+	a.background(func() { a.Sandbox.RedeliverPending(ctx) })
 	if a.Notifier != nil {
-		go a.Notifier.Run(ctx, NotifyInterval)
+		a.background(func() { a.Notifier.Run(ctx, NotifyInterval) })
 	}
-	go func() {
+	a.background(func() {
 		t := time.NewTicker(WorkerInterval)
 		defer t.Stop()
 		for {
@@ -241,8 +246,19 @@ func (a *App) Start(ctx context.Context) {
 			case <-t.C:
 			}
 		}
+	})
+}
+
+func (a *App) background(fn func()) {
+	a.running.Add(1)
+	go func() {
+		defer a.running.Done()
+		fn()
 	}()
 }
+
+// Wait blocks until the background work started by Start has stopped.
+func (a *App) Wait() { a.running.Wait() }
 
 // Close releases the database.
 func (a *App) Close() error { return a.Store.Close() }

@@ -23,6 +23,7 @@ type fakeProvider struct {
 	fail      error
 	charges   map[string]billing.ChargeRequest // by idempotency key
 	declining bool                             // saved card declines
+	onCharge  func()                           // called during each charge, if set
 }
 
 func (p *fakeProvider) Charge(_ context.Context, req billing.ChargeRequest) (billing.ChargeResult, error) {
@@ -32,6 +33,9 @@ func (p *fakeProvider) Charge(_ context.Context, req billing.ChargeRequest) (bil
 		p.charges = map[string]billing.ChargeRequest{}
 	}
 	p.charges[req.Key] = req
+	if p.onCharge != nil {
+		p.onCharge()
+	}
 	if p.declining {
 		return billing.ChargeResult{Ref: "ch_" + req.Key, Reason: "card declined"}, nil
 	}

@@ -54,6 +54,8 @@ type Deps struct {
 	EmbedCSP       string // the Content-Security-Policy of pages in an app's frame
 	SandboxCSP     string // the sandbox payment page's, whose form may return to an app
 	Log            *slog.Logger
+	// Lifetime ends when the portal begins to stop; nil means never.
+	Lifetime context.Context
 }
 
 // Check is a health check: nil when all is well.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -38,10 +39,17 @@ func parseAdvance(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// advance moves the clock and applies every lifecycle step now due.
+// advance moves the clock and applies every lifecycle step now due. If the
+// portal begins to stop meanwhile, the step in progress finishes and the
+// rest is left to the worker, as in the worker itself.
 func (h *Handlers) advance(c *gin.Context, d time.Duration) (int, error) {
 	h.TestClock.Advance(d)
-	return h.Billing.RunDue(c.Request.Context())
+	ctx, cancel := context.WithCancel(c.Request.Context())
+	defer cancel()
+	if h.Lifetime != nil {
+		defer context.AfterFunc(h.Lifetime, cancel)()
+	}
+	return h.Billing.RunDue(ctx)
 }
 
 // serverKey reports whether the request carries the server-to-server key.
