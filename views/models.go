@@ -8,7 +8,6 @@ type Page struct {
 	User           *User // nil when signed out
 	Nav            string
 	Flash          *Flash
-	RefreshSeconds int // >0 makes the page reload itself (used while waiting for a webhook)
 	Impersonation  *Impersonation
 	Embed          *Embed // set when the portal runs inside an app's frame
 	PlanChanged    string // plan id, when the page follows a change the embedding app should hear of
@@ -184,6 +183,7 @@ type ReturnPage struct {
 	Message string
 	Amount  string
 	Plan    string
+	Actions []Action // what the customer can do next, the first the main one
 }
 
 // HistoryPage lists invoices and what happened to the subscription.
