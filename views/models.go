@@ -77,11 +77,11 @@ type CurrentPlan struct {
 	Price       string
 	PriceSuffix string // "/ month", "/ year" or ""
 	Interval    string // Monthly or Annual; "" for free
-	Status      string // pending, active, overdue, canceled
+	Status      string // pending, active, cancelling, overdue, canceled
 	StatusLabel string
 	PeriodStart string
 	PeriodEnd   string
-	RenewLabel  string // "Renews on" or "Ends on"
+	RenewLabel  string // "Renews on", "Ends on", "Changes on", "Unpaid since"
 	Features    []string
 	Limits      []Limit
 	Credit      string // account credit, "" when none
@@ -107,6 +107,7 @@ type PlanCard struct {
 	ChooseURL   string
 	ActionLabel string // Upgrade, Downgrade, Switch
 	Blocked     string // why the plan cannot be chosen now; "" when it can
+	Scheduled   string // when a scheduled change to this plan starts, e.g. "Starts on 1 March 2027"
 }
 
 // SubscriptionPage is the customer's home.
@@ -141,6 +142,7 @@ type ChangePage struct {
 	Reason        string         // why the change takes effect when it does
 	Timings       []TimingOption // shown when the customer may choose
 	Scheduled     bool
+	Withdraws     string // set when confirming withdraws a cancellation: what that means
 }
 
 // TimingOption is one choice of when a change takes effect.

@@ -443,3 +443,72 @@ func TestHealthzReportsAnUnwritableDatabase(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	wantStatus(t, c.Get("/healthz"), http.StatusOK)
 }
+
+// Item 13: a customer who cancelled is told that changing plan withdraws
+// the cancellation, and "Cancelling" is the word everywhere.
+func TestChangingPlanAfterCancellingSaysItWithdrawsIt(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.NewClient(t)
+	c.Login("dave@example.com") // Pro Annual, cancelling
+	end := subscription(t, srv, "dave@example.com").PeriodEnd.Format("2 January 2006")
+	wantBody(t, c.Get("/subscription"), `data-status="cancelling"`, ">Cancelling<")
+	wantBody(t, managerClient(t, srv).Get("/manage/customers?q=dave"), "Cancelling")
+
+	down := c.Get("/subscription/change?plan=pro-monthly")
+	wantBody(t, down, `data-testid="withdraws-cancellation"`, "This withdraws your cancellation",
+		"you keep it until "+end+", then Pro Monthly starts and renews as usual")
+	up := c.Get("/subscription/change?plan=business-annual")
+	wantBody(t, up, "This withdraws your cancellation", "Business Annual starts today and renews as usual on")
+	if strings.Contains(c.Get("/subscription/change?plan=free").Body, "withdraws your cancellation") {
+		t.Error("moving to Free does not bring renewals back")
+	}
+	wantRedirect(t, c.Post("/subscription/change", url.Values{"plan": {"pro-monthly"}}), "/subscription")
+	if sub := subscription(t, srv, "dave@example.com"); sub.CancelAtPeriodEnd {
+		t.Fatal("the cancellation was not withdrawn")
+	}
+	wantBody(t, c.Get("/subscription"), `data-status="active"`)
+
+	bob := srv.NewClient(t)
+	bob.Login("bob@example.com")
+	if strings.Contains(bob.Get("/subscription/change?plan=business-monthly").Body, "withdraws your cancellation") {
+		t.Error("a customer who never cancelled is told about a cancellation")
+	}
+}
+
+var headingTag = regexp.MustCompile(`<h([1-6])[\s>]`)
+
+// wantHeadingOrder fails when a heading skips a level (axe's heading-order).
+func wantHeadingOrder(t *testing.T, what, body string) {
+	t.Helper()
+	prev := 0
+	for _, m := range headingTag.FindAllStringSubmatch(body, -1) {
+		level := int(m[1][0] - '0')
+		if level > prev+1 {
+			t.Errorf("%s: <h%d> follows <h%d>", what, level, prev)
+		}
+		prev = level
+	}
+	if prev == 0 {
+		t.Errorf("%s has no headings", what)
+	}
+}
+
+// Item 20: no heading skips a level on the subscription and customer pages,
+// in the normal and the embedded layout.
+func TestHeadingsDoNotSkipLevels(t *testing.T) {
+	srv := startAPI(t, func(c *app.Config) { c.EmbedOrigins = []string{"http://localhost:9999"} })
+	for _, email := range []string{"alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"} {
+		c := srv.NewClient(t)
+		c.Login(email)
+		for _, p := range []string{"/subscription", "/billing/history", "/subscription/change?plan=business-annual"} {
+			wantHeadingOrder(t, email+" "+p, c.Get(p).Body)
+		}
+		m := managerClient(t, srv)
+		wantHeadingOrder(t, "manager's view of "+email, m.Get(fmt.Sprintf("/manage/customers/%d", userID(t, srv, email))).Body)
+		e := srv.NewClient(t)
+		e.Get(portalLink(t, srv, `{"email":"`+email+`","embed":true,"return_url":"http://localhost:9999/b"}`))
+		for _, p := range []string{"/subscription", "/billing/history"} {
+			wantHeadingOrder(t, "embedded "+email+" "+p, e.Get(p).Body)
+		}
+	}
+}

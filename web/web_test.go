@@ -97,7 +97,7 @@ func TestDemoStatesAreShown(t *testing.T) {
 	srv := apptest.Start(t)
 	for email, want := range map[string][]string{
 		"carol@example.com": {`data-status="overdue"`, `data-testid="subscription-notice"`, "Your last payment failed"},
-		"dave@example.com":  {`data-status="active"`, `data-testid="subscription-notice"`, "Your subscription ends on", "too expensive", "Resume subscription"},
+		"dave@example.com":  {`data-status="cancelling"`, ">Cancelling<", `data-testid="subscription-notice"`, "Your subscription ends on", "too expensive", "Resume subscription"},
 		"alice@example.com": {"Free", "Never: the free plan has no charges"},
 	} {
 		c := srv.NewClient(t)
