@@ -20,7 +20,12 @@ func (h *Handlers) BillingHistory(c *gin.Context) {
 		if err != nil {
 			return err
 		}
-		p := views.HistoryPage{Page: h.basePage(c, "Billing history"), Invoices: invoiceRows(invs), Activity: activityRows(entries, customer(c).ID)}
+		plans, err := h.Billing.Plans(c.Request.Context())
+		if err != nil {
+			return err
+		}
+		p := views.HistoryPage{Page: h.basePage(c, "Billing history"), Invoices: invoiceRows(invs),
+			Activity: activityRows(entries, customer(c).ID, priceList(plans))}
 		p.Nav = "history"
 		h.render(c, http.StatusOK, views.History(p))
 		return nil
@@ -55,7 +60,7 @@ var activityWords = map[string]string{
 	"impersonation.started": "Your account manager started helping you", "impersonation.stopped": "Your account manager finished helping you",
 }
 
-func activityRows(entries []billing.AuditEntry, self int64) []views.ActivityRow {
+func activityRows(entries []billing.AuditEntry, self int64, prices map[string]string) []views.ActivityRow {
 	var rows []views.ActivityRow
 	for _, e := range entries {
 		what, ok := activityWords[e.Action]
@@ -71,7 +76,8 @@ func activityRows(entries []billing.AuditEntry, self int64) []views.ActivityRow 
 		case e.Actor.UserID == self:
 			by = "You"
 		}
-		rows = append(rows, views.ActivityRow{Date: e.At.Format("2 January 2006, 15:04 UTC"), What: what, By: by})
+		rows = append(rows, views.ActivityRow{Date: e.At.Format("2 January 2006, 15:04 UTC"), What: what,
+			Detail: activityDetail(e, prices), By: by})
 	}
 	return rows
 }

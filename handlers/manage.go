@@ -208,8 +208,8 @@ func auditRows(entries []billing.AuditEntry) []views.AuditRow {
 	rows := make([]views.AuditRow, 0, len(entries))
 	for _, e := range entries {
 		rows = append(rows, views.AuditRow{At: e.At.Format("2 Jan 2006 15:04 UTC"), Actor: e.Actor.Email, Subject: e.Subject.Email,
-			Impersonated: e.Impersonated, Action: e.Action, Reason: e.Reason, Before: e.Before, After: e.After,
-			RequestID: e.Actor.RequestID, IP: e.Actor.IP})
+			Impersonated: e.Impersonated, Action: e.Action, ActionLabel: auditLabel(e.Action), Reason: e.Reason,
+			Before: readableAudit(e.Before), After: readableAudit(e.After), RequestID: e.Actor.RequestID, IP: e.Actor.IP})
 	}
 	return rows
 }

@@ -197,9 +197,10 @@ type HistoryPage struct {
 
 // ActivityRow is one change to the subscription, as the customer reads it.
 type ActivityRow struct {
-	Date string
-	What string
-	By   string // "You", "Your account manager", "Automatic"
+	Date   string
+	What   string
+	Detail string // the plan, date or amount concerned; "" when none
+	By     string // "You", "Your account manager", "Automatic"
 }
 
 // InvoiceRow is one invoice in the history.
@@ -297,7 +298,8 @@ type AuditRow struct {
 	Actor        string
 	Subject      string
 	Impersonated bool
-	Action       string
+	Action       string // the code, for filtering
+	ActionLabel  string // the action in words
 	Reason       string
 	Before       string
 	After        string

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -510,5 +511,66 @@ func TestHeadingsDoNotSkipLevels(t *testing.T) {
 		for _, p := range []string{"/subscription", "/billing/history"} {
 			wantHeadingOrder(t, "embedded "+email+" "+p, e.Get(p).Body)
 		}
+	}
+}
+
+// Item 17: activity lines name the plan, the date and the amount.
+func TestActivityNamesPlanDateAndAmount(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.NewClient(t)
+	c.Login("bob@example.com")
+	end := subscription(t, srv, "bob@example.com").PeriodEnd.Format("2 January 2006")
+	wantRedirect(t, c.Post("/subscription/change", url.Values{"plan": {"starter-monthly"}}), "/subscription")
+	wantRedirect(t, c.Post("/subscription/scheduled-change/cancel", nil), "/subscription")
+	wantRedirect(t, c.Post("/subscription/cancel", url.Values{"reason": {"too_expensive"}}), "/subscription")
+	wantRedirect(t, c.Post("/subscription/resume", nil), "/subscription")
+	alice := srv.NewClient(t)
+	alice.Login("alice@example.com")
+	wantBody(t, alice.Get(pay(t, alice, startCheckout(t, alice, "pro-monthly"), "pay")), `data-outcome="paid"`)
+
+	details := regexp.MustCompile(`data-testid="activity-detail">([^<]*)<`)
+	got := map[string]bool{}
+	for _, b := range []string{c.Get("/billing/history").Body, alice.Get("/billing/history").Body} {
+		for _, m := range details.FindAllStringSubmatch(b, -1) {
+			got[html.UnescapeString(m[1])] = true
+		}
+	}
+	for _, want := range []string{
+		"Starter Monthly · $9.00 / month · from " + end, // Plan change scheduled
+		"staying on Pro Monthly",                        // Scheduled change undone
+		"Pro Monthly · ends on " + end,                  // Cancellation requested
+		"Pro Monthly · renews on " + end,                // Cancellation withdrawn
+		"from Free to Pro Monthly · $29.00 / month",     // Plan changed
+	} {
+		if !got[want] {
+			t.Errorf("no activity line says %q; lines: %v", want, got)
+		}
+	}
+}
+
+// Item 19: managers read the audit log in words and dates, give the test
+// clock "30 days", and reach their API tokens from the navigation.
+func TestManagersReadableAuditAndTools(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.NewClient(t)
+	c.Login("bob@example.com")
+	wantRedirect(t, c.Post("/subscription/change", url.Values{"plan": {"starter-monthly"}}), "/subscription")
+	m := managerClient(t, srv)
+	wantRedirect(t, impersonate(t, m, userID(t, srv, "carol@example.com"), "checking her invoice"), "/subscription")
+	wantRedirect(t, m.Post("/manage/impersonation/stop", nil), fmt.Sprintf("/manage/customers/%d", userID(t, srv, "carol@example.com")))
+	audit := m.Get("/manage/audit")
+	wantBody(t, audit, "Plan change scheduled", "Impersonation started", "Impersonation stopped", "Starter Monthly (starter-monthly) from ")
+	if iso := regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|\b\d{4}-\d\d-\d\d\b`).FindString(audit.Body); iso != "" {
+		t.Errorf("the audit log shows a machine date %q", iso)
+	}
+	wantBody(t, audit, `href="/settings/api-tokens"`)
+
+	for input, want := range map[string]string{"30 days": "720h0m0s", "2 weeks": "336h0m0s", "1 day": "24h0m0s", "720h": "720h0m0s", "36h30m": "36h30m0s"} {
+		r := m.Post("/manage/test-clock", url.Values{"duration": {input}})
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "moved forward "+want)
+	}
+	for _, bad := range []string{"30 fortnights", "-3 days", "0 days", "days", "99999 days"} {
+		wantStatus(t, m.Post("/manage/test-clock", url.Values{"duration": {bad}}), http.StatusBadRequest)
 	}
 }
