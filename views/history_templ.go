@@ -113,7 +113,7 @@ func History(p HistoryPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					var templ_7745c5c3_Var6 = []any{"self-center rounded-full px-2 py-0.5 text-xs font-semibold", templ.KV("bg-indigo-50 text-indigo-800", a.By == "Your account manager"), templ.KV("bg-slate-100 text-slate-700", a.By != "Your account manager")}
+					var templ_7745c5c3_Var6 = []any{"self-center rounded-full px-2 py-0.5 text-xs font-semibold", templ.KV("bg-accent/10 text-slate-900", a.By == "Your account manager"), templ.KV("bg-slate-100 text-slate-700", a.By != "Your account manager")}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var6...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -138,7 +138,7 @@ func History(p HistoryPage) templ.Component {
 					var templ_7745c5c3_Var8 string
 					templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(a.By)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/history.templ`, Line: 21, Col: 237}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/history.templ`, Line: 21, Col: 236}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 					if templ_7745c5c3_Err != nil {
@@ -307,7 +307,7 @@ func invoiceTable(invoices []InvoiceRow) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if inv.ByManager {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<span class=\"block text-xs font-semibold text-indigo-700\">Changed by your account manager</span> ")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<span class=\"block text-xs font-semibold text-accent\">Changed by your account manager</span> ")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

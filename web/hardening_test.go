@@ -11,6 +11,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -572,5 +573,55 @@ func TestManagersReadableAuditAndTools(t *testing.T) {
 	}
 	for _, bad := range []string{"30 fortnights", "-3 days", "0 days", "days", "99999 days"} {
 		wantStatus(t, m.Post("/manage/test-clock", url.Values{"duration": {bad}}), http.StatusBadRequest)
+	}
+}
+
+// contrast is the WCAG contrast ratio of "r g b" against white.
+func contrast(t *testing.T, rgb string) float64 {
+	t.Helper()
+	var r, g, b float64
+	if _, err := fmt.Sscanf(rgb, "%g %g %g", &r, &g, &b); err != nil {
+		t.Fatalf("accent %q: %v", rgb, err)
+	}
+	lin := func(v float64) float64 {
+		v /= 255
+		if v <= 0.04045 {
+			return v / 12.92
+		}
+		return math.Pow((v+0.055)/1.055, 2.4)
+	}
+	return 1.05 / (0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b) + 0.05)
+}
+
+// Item 18: the embedded frame has its own navigation to the billing
+// history, uses the app's accent everywhere, and a pale accent is darkened
+// until text on it is readable.
+func TestEmbeddedFrameNavigationAndAccent(t *testing.T) {
+	srv := startAPI(t, func(c *app.Config) { c.EmbedOrigins = []string{"http://localhost:9999"} })
+	c := srv.NewClient(t)
+	c.Get(portalLink(t, srv, `{"email":"bob@example.com","embed":true,"return_url":"http://localhost:9999/b","accent":"#facc15"}`))
+	for _, p := range []string{"/subscription", "/billing/history", "/subscription/change?plan=starter-monthly", "/subscription/cancel"} {
+		r := c.Get(p)
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, `data-testid="embed-nav"`, `href="/billing/history"`, `/embed/theme.css?accent=facc15`)
+		if strings.Contains(r.Body, "indigo") {
+			t.Errorf("embedded %s still uses the portal's own indigo", p)
+		}
+		if strings.Contains(r.Body, "Sign out") || strings.Contains(r.Body, "API tokens") {
+			t.Errorf("embedded %s links outside the frame's pages", p)
+		}
+	}
+	accent := regexp.MustCompile(`--accent:(\d+ \d+ \d+)`)
+	for hex, want := range map[string]string{"facc15": "", "ffffff": "", "0f766e": "15 118 110", "4f46e5": "79 70 229"} {
+		m := accent.FindStringSubmatch(c.Get("/embed/theme.css?accent=" + hex).Body)
+		if m == nil {
+			t.Fatalf("theme for %s has no accent", hex)
+		}
+		if ratio := contrast(t, m[1]); ratio < 4.5 {
+			t.Errorf("accent #%s served as %s: %.2f:1 against white, want at least 4.5:1", hex, m[1], ratio)
+		}
+		if want != "" && m[1] != want {
+			t.Errorf("accent #%s, readable already, was changed to %s", hex, m[1])
+		}
 	}
 }
