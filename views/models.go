@@ -4,13 +4,13 @@ package views
 
 // Page is what every page's layout needs.
 type Page struct {
-	Title          string
-	User           *User // nil when signed out
-	Nav            string
-	Flash          *Flash
-	Impersonation  *Impersonation
-	Embed          *Embed // set when the portal runs inside an app's frame
-	PlanChanged    string // plan id, when the page follows a change the embedding app should hear of
+	Title         string
+	User          *User // nil when signed out
+	Nav           string
+	Flash         *Flash
+	Impersonation *Impersonation
+	Embed         *Embed // set when the portal runs inside an app's frame
+	PlanChanged   string // plan id, when the page follows a change the embedding app should hear of
 }
 
 // Embed describes the app framing the portal.
