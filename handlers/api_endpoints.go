@@ -41,8 +41,9 @@ func (h *Handlers) APIUsers(c *gin.Context) {
 		h.apiFail(c, billing.Invalid("email", "Give the email to look up: ?email=someone@example.com."))
 		return
 	}
-	if err := account.ValidEmail(email); err != nil {
-		h.apiFail(c, billing.Invalid("email", "%s", err.(*account.InputError).Message))
+	var bad *account.InputError
+	if errors.As(account.ValidEmail(email), &bad) {
+		h.apiFail(c, billing.Invalid("email", "%s", bad.Message))
 		return
 	}
 	users, _, err := h.Accounts.SearchCustomers(c.Request.Context(), email, 50, 0)
