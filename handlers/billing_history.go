@@ -21,12 +21,16 @@ func (h *Handlers) BillingHistory(c *gin.Context) {
 		if err != nil {
 			return err
 		}
+		plans, err := h.Billing.Plans(c.Request.Context())
+		if err != nil {
+			return err
+		}
 		credit, err := h.creditView(c, customer(c).ID)
 		if err != nil {
 			return err
 		}
 		p := views.HistoryPage{Page: h.basePage(c, "Billing history"), Invoices: invoiceRows(invs), Credit: credit,
-			Activity: activityRows(entries, customer(c).ID)}
+			Activity: activityRows(entries, customer(c).ID, priceList(plans))}
 		p.Nav = "history"
 		h.render(c, http.StatusOK, views.History(p))
 		return nil
@@ -63,10 +67,11 @@ var activityWords = map[string]string{
 	"overdue.recovered": "Overdue payment collected", "subscription.ended": "Subscription ended",
 	"subscription.canceled_unpaid": "Subscription cancelled after unpaid renewal", "payment.credited": "Payment added to account credit",
 	"payment.refunded": "Payment refunded", "overdue.paid_from_credit": "Overdue payment made from account credit",
+	"api_token.created": "API token created", "api_token.revoked": "API token revoked",
 	"impersonation.started": "Your account manager started helping you", "impersonation.stopped": "Your account manager finished helping you",
 }
 
-func activityRows(entries []billing.AuditEntry, self int64) []views.ActivityRow {
+func activityRows(entries []billing.AuditEntry, self int64, prices map[string]string) []views.ActivityRow {
 	var rows []views.ActivityRow
 	for _, e := range entries {
 		what, ok := activityWords[e.Action]
@@ -82,7 +87,8 @@ func activityRows(entries []billing.AuditEntry, self int64) []views.ActivityRow 
 		case e.Actor.UserID == self:
 			by = "You"
 		}
-		rows = append(rows, views.ActivityRow{Date: e.At.Format("2 January 2006, 15:04 UTC"), What: what, By: by})
+		rows = append(rows, views.ActivityRow{Date: e.At.Format("2 January 2006, 15:04 UTC"), What: what,
+			Detail: activityDetail(e, prices), By: by})
 	}
 	return rows
 }

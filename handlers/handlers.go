@@ -33,6 +33,7 @@ type Deps struct {
 	Accounts     *account.Service
 	Cookies      SessionCookies
 	Ping         func(ctx context.Context) error
+	Writable     Check         // whether the database takes writes
 	Wall         account.Clock // real time, for webhook signature freshness
 	TestClock    TestClock     // nil unless the provider is the sandbox
 	APIKey       string        // the server-to-server key; "" disables it
@@ -43,7 +44,12 @@ type Deps struct {
 	EmbedCSP     string // the Content-Security-Policy of pages in an app's frame
 	ProviderCSP  string // hosted payment pages', whose forms may return to an app
 	Log          *slog.Logger
+	// Lifetime ends when the portal begins to stop; nil means never.
+	Lifetime context.Context
 }
+
+// Check is a health check: nil when all is well.
+type Check func(ctx context.Context) error
 
 // Handlers serves the portal's pages and endpoints.
 type Handlers struct{ Deps }

@@ -40,8 +40,9 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	pages.POST("/logout", h.Logout)
 	pages.GET("/portal/:token", h.PortalLink)
 
-	// Credentials stay the user's own: a manager acting as a customer cannot reach them.
-	settings := pages.Group("/settings", requireUser, forbidWhileImpersonating(h))
+	// Credentials stay the user's own: neither a manager acting as a customer
+	// nor an embedded session can reach them.
+	settings := pages.Group("/settings", requireUser, ownSessionOnly(h))
 	settings.GET("/api-tokens", h.APITokensPage)
 	settings.POST("/api-tokens", h.CreateAPIToken)
 	settings.POST("/api-tokens/:id/revoke", h.RevokeAPIToken)
