@@ -90,8 +90,11 @@ func (s *Service) withClosedCheckouts(ctx context.Context, fn func(tx Tx, expire
 	for round := 0; ; round++ {
 		err := s.store.InTx(ctx, func(tx Tx) error { return fn(tx, expired) })
 		var stale *errStaleCheckouts
-		if !errors.As(err, &stale) || round == maxCloseRounds {
+		switch {
+		case !errors.As(err, &stale):
 			return err
+		case round == maxCloseRounds:
+			return &ConflictError{Message: "Other changes to this subscription are being made at the same moment. Try again in a few seconds."}
 		}
 		if err := s.expireAtProvider(ctx, stale.refs); err != nil {
 			return err

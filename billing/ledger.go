@@ -246,7 +246,7 @@ func (s *Service) applyCheckoutChange(ctx context.Context, tx Tx, cs CheckoutSes
 	case sub.Plan.ID == to.ID:
 		return settlement{reason: "you were already on " + to.Name()}, s.closeCheckout(ctx, tx, cs, CheckoutExpired, "credited")
 	case sub.Status == Overdue:
-		return settlement{reason: "a renewal payment failed before this payment arrived; the credit pays it"},
+		return settlement{reason: "a renewal payment had failed before this payment arrived"},
 			s.closeCheckout(ctx, tx, cs, CheckoutExpired, "credited")
 	}
 	now := s.clock.Now()

@@ -65,7 +65,9 @@ func TestModelRandomSequencesKeepTheBooks(t *testing.T) {
 	b := f.assertBooks(t)
 	t.Logf("seed %d: %d operations %v; %d pages paid; provider took %d: applied %d, credited %d",
 		seed, ops, counts, m.paid, f.provider.moneyTaken(), b.Applied, b.Credited)
-	if m.paid < ops/50 || b.Credited == 0 || b.Applied == 0 {
+	// A full run must reach both ends of the ledger; a short one (under
+	// -race) may not meet a payment that becomes credit.
+	if m.paid < ops/50 || b.Applied == 0 || (ops >= 5000 && b.Credited == 0) {
 		t.Fatalf("the model hardly exercised payments: %d paid, %+v", m.paid, b)
 	}
 }

@@ -116,15 +116,28 @@ func location(t *testing.T, ctx context.Context) string {
 	return u
 }
 
+// signIn signs a customer in and waits for their subscription page.
 func signIn(t *testing.T, ctx context.Context, base, email string) {
+	t.Helper()
+	signInUntil(t, ctx, base, email, `[data-testid="current-plan"]`)
+}
+
+// signInUntil signs anyone in and waits for the element `landed`.
+func signInUntil(t *testing.T, ctx context.Context, base, email, landed string) {
 	t.Helper()
 	must(t, ctx,
 		chromedp.Navigate(base+"/login"),
 		chromedp.SendKeys(chromedp.CSS("#email"), email),
 		chromedp.SendKeys(chromedp.CSS("#password"), "demodemo"),
 		chromedp.Click(chromedp.Search(`//button[normalize-space()="Sign in"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="current-plan"]`)),
+		chromedp.WaitVisible(chromedp.CSS(landed)),
 	)
+}
+
+// confirmChange opens the confirmation of a change to plan and confirms it.
+func confirmChange(base, plan string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/subscription/change?plan=" + plan),
+		chromedp.Click(chromedp.CSS(`[data-testid="confirm-change"]`))}
 }
 
 func wantContains(t *testing.T, what, got string, want ...string) {

@@ -78,9 +78,7 @@ func TestDeclinedPaymentChangesNothing(t *testing.T) {
 	srv := startServer(t)
 	ctx := newBrowser(t)
 	signIn(t, ctx, srv.URL, "alice@example.com")
-	must(t, ctx, chromedp.Navigate(srv.URL+"/subscription/change?plan=starter-monthly"),
-		chromedp.Click(chromedp.CSS(`[data-testid="confirm-change"]`)),
-		chromedp.Click(chromedp.Search(`//button[normalize-space()="Decline"]`)))
+	must(t, ctx, append(confirmChange(srv.URL, "starter-monthly"), chromedp.Click(chromedp.Search(`//button[normalize-space()="Decline"]`)))...)
 	waitOutcome(t, ctx, "declined")
 	wantContains(t, "declined page", text(t, ctx, chromedp.CSS(`[data-testid="checkout-outcome"]`)), "Payment declined", "nothing was charged", "has not changed")
 	shoot(t, ctx, "08-checkout-declined")
@@ -117,9 +115,7 @@ func TestAbandonedCheckoutReturnPage(t *testing.T) {
 	srv := startServer(t)
 	ctx := newBrowser(t)
 	signIn(t, ctx, srv.URL, "alice@example.com")
-	must(t, ctx, chromedp.Navigate(srv.URL+"/subscription/change?plan=pro-monthly"),
-		chromedp.Click(chromedp.CSS(`[data-testid="confirm-change"]`)),
-		chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Decline"]`)))
+	must(t, ctx, append(confirmChange(srv.URL, "pro-monthly"), chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Decline"]`)))...)
 	alice, err := srv.App.Store.Accounts().UserByEmail(context.Background(), "alice@example.com")
 	if err != nil {
 		t.Fatal(err)

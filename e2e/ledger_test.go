@@ -19,14 +19,10 @@ func TestMoneyThatCannotApplyIsShownAsCredit(t *testing.T) {
 	srv := startServer(t)
 	ctx := newBrowser(t)
 	signIn(t, ctx, srv.URL, "alice@example.com")
-	must(t, ctx, chromedp.Navigate(srv.URL+"/subscription/change?plan=pro-monthly"),
-		chromedp.Click(chromedp.CSS(`[data-testid="confirm-change"]`)),
-		chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Pay $29.00"]`)))
+	must(t, ctx, append(confirmChange(srv.URL, "pro-monthly"), chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Pay $29.00"]`)))...)
 	old := location(t, ctx)
 	oldRef := old[strings.LastIndex(old, "/")+1:]
-	must(t, ctx, chromedp.Navigate(srv.URL+"/subscription/change?plan=business-monthly"),
-		chromedp.Click(chromedp.CSS(`[data-testid="confirm-change"]`)),
-		chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Pay $99.00"]`)))
+	must(t, ctx, append(confirmChange(srv.URL, "business-monthly"), chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Pay $99.00"]`)))...)
 	// The replaced page no longer takes payment.
 	must(t, ctx, chromedp.Navigate(old), chromedp.WaitVisible(chromedp.Search(`//*[contains(., "no longer be paid")]`)))
 
@@ -51,21 +47,10 @@ func TestMoneyThatCannotApplyIsShownAsCredit(t *testing.T) {
 	wantContains(t, "current plan", text(t, ctx, chromedp.CSS(`[data-testid="current-plan"]`)), "$29.00")
 
 	m := newBrowser(t)
-	signInManager(t, m, srv.URL)
+	signInUntil(t, m, srv.URL, "manager@example.com", "main")
 	must(t, m, chromedp.Navigate(srv.URL+"/manage/health"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="books-clean"]`)))
 	shoot(t, m, "32-manage-health")
 	u, _ := srv.App.Store.Accounts().UserByEmail(context.Background(), "alice@example.com")
 	must(t, m, chromedp.Navigate(srv.URL+"/manage/customers/"+strconv.FormatInt(u.ID, 10)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="account-credit"]`)))
 	shoot(t, m, "33-manage-customer-credit")
-}
-
-func signInManager(t *testing.T, ctx context.Context, base string) {
-	t.Helper()
-	must(t, ctx,
-		chromedp.Navigate(base+"/login"),
-		chromedp.SendKeys(chromedp.CSS("#email"), "manager@example.com"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "demodemo"),
-		chromedp.Click(chromedp.Search(`//button[normalize-space()="Sign in"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main`)),
-	)
 }
