@@ -29,7 +29,8 @@ import (
 
 // Config is the portal's configuration, from flags and environment.
 type Config struct {
-	DBPath           string
+	DBPath           string // the SQLite file, unless DatabaseURL is set
+	DatabaseURL      string // postgres://… selects PostgreSQL
 	BaseURL          string // how browsers reach the portal, e.g. http://127.0.0.1:8080
 	SessionSecret    string // "" generates one and keeps it in the database
 	WebhookSecret    string // sandbox webhook secret; "" generates one and keeps it
@@ -73,7 +74,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	store, err := db.Open(ctx, cfg.DBPath)
+	store, err := db.Open(ctx, cfg.Database())
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +86,19 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	return a, nil
 }
 
+// Database is what db.Open opens: the PostgreSQL URL when one is set,
+// otherwise the SQLite file.
+func (cfg Config) Database() string {
+	if cfg.DatabaseURL != "" {
+		return cfg.DatabaseURL
+	}
+	return cfg.DBPath
+}
+
 func (cfg *Config) defaults() error {
+	if cfg.DatabaseURL != "" && !db.IsPostgresURL(cfg.DatabaseURL) {
+		return fmt.Errorf("DATABASE_URL must be a postgres:// URL; for SQLite set DATABASE_PATH (or -db) instead")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -143,7 +156,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	}
 	billingClock := clock.NewOffset(cfg.Wall)
 	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20, cfg.LoginSlowdown), account.Config{PasswordCost: cfg.PasswordCost})
-	sandboxStore, err := sandbox.OpenStore(ctx, store.Writer())
+	sandboxStore, err := sandbox.OpenStore(ctx, store.Writer(), store.Engine() == db.Postgres, store.MigrateFS)
 	if err != nil {
 		return nil, err
 	}

@@ -12,13 +12,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/db"
+	"github.com/billingportal/portal/db/dbtest"
 )
 
 // Server is a running portal.
@@ -36,8 +37,8 @@ func Start(t testing.TB, modify ...func(*app.Config)) *Server {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	cfg := app.Config{DBPath: filepath.Join(t.TempDir(), "portal.db"), BaseURL: base, Demo: true, Logger: logger(),
-		PasswordCost: bcrypt.MinCost}
+	cfg := app.Config{BaseURL: base, Demo: true, Logger: logger(), PasswordCost: bcrypt.MinCost}
+	UseTestDatabase(t, &cfg)
 	for _, m := range modify {
 		m(&cfg)
 	}
@@ -52,6 +53,18 @@ func Start(t testing.TB, modify ...func(*app.Config)) *Server {
 		_ = a.Close()
 	})
 	return &Server{URL: base, App: a}
+}
+
+// UseTestDatabase points cfg at a fresh database for t: SQLite, or
+// PostgreSQL when dbtest.PostgresEnv names a server.
+func UseTestDatabase(t testing.TB, cfg *app.Config) {
+	t.Helper()
+	target := dbtest.Target(t)
+	if db.IsPostgresURL(target) {
+		cfg.DatabaseURL = target
+	} else {
+		cfg.DBPath = target
+	}
 }
 
 // logger is silent unless PORTAL_TEST_LOG is set, so failures stay readable.

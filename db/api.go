@@ -30,7 +30,7 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, principal, key string, 
 		case errors.Is(err, sql.ErrNoRows):
 			claim.Claimed = true
 			_, err = q.exec(ctx, `INSERT INTO idempotency_keys (principal, key, method, path, body_hash, status, response, created_at)
-				VALUES (?, ?, '', '', ?, 0, x'', ?)`, principal, key, bodyHash, now.Unix())
+				VALUES (?, ?, '', '', ?, 0, ?, ?)`, principal, key, bodyHash, []byte{}, now.Unix())
 			return err
 		case err != nil:
 			return err

@@ -180,14 +180,15 @@ func (q queries) CreateInvoice(ctx context.Context, inv billing.Invoice) (int64,
 	if inv.CheckoutID != "" {
 		checkout = inv.CheckoutID
 	}
-	res, err := q.exec(ctx, `INSERT INTO invoices (user_id, description, amount, currency, status, period_start,
-		period_end, checkout_session_id, credit_applied, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var id int64
+	err := q.writeRow(ctx, `INSERT INTO invoices (user_id, description, amount, currency, status, period_start,
+		period_end, checkout_session_id, credit_applied, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		inv.UserID, inv.Description, inv.Amount.Amount, inv.Amount.Currency, inv.Status, unix(inv.PeriodStart),
-		unix(inv.PeriodEnd), checkout, inv.CreditApplied, inv.CreatedAt.Unix())
+		unix(inv.PeriodEnd), checkout, inv.CreditApplied, inv.CreatedAt.Unix()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("db: create invoice: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 const checkoutColumns = `id, user_id, purpose, COALESCE(invoice_id, 0), credit_used, opened_by_manager, from_plan_id, plan_id, timing,
@@ -306,7 +307,7 @@ func firstNonEmpty(a, b string) string {
 
 // AuditLog lists audit entries matching f, newest first, and counts them all.
 func (q queries) AuditLog(ctx context.Context, f billing.AuditFilter) ([]billing.AuditEntry, int, error) {
-	where := ` FROM audit_log WHERE (?1 = 0 OR subject_id = ?1) AND (?2 = '' OR actor_email LIKE '%' || ?2 || '%')
+	where := ` FROM audit_log WHERE (?1 = 0 OR subject_id = ?1) AND (?2 = '' OR lower(actor_email) LIKE '%' || lower(?2) || '%')
 		AND (?3 = '' OR action LIKE ?3 || '%')`
 	args := []any{f.SubjectID, f.Actor, f.Action}
 	var total int
