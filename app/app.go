@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,8 +17,10 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/brand"
 	"github.com/billingportal/portal/checkout/sandbox"
 	"github.com/billingportal/portal/clock"
+	"github.com/billingportal/portal/config"
 	"github.com/billingportal/portal/db"
 	"github.com/billingportal/portal/demo"
 	"github.com/billingportal/portal/handlers"
@@ -40,6 +43,9 @@ type Config struct {
 	PasswordCost     int         // bcrypt cost; 0 is bcrypt's default
 	AppWebhookURL    string      // where subscription.updated notifications go; "" sends none
 	AppWebhookSecret string      // signs them; required with AppWebhookURL
+	// Portal is the operator's checked configuration file: catalogue, policy,
+	// brand and seller. nil leaves the stored catalogue as it is (create-user).
+	Portal *config.Config
 }
 
 // App is an assembled portal.
@@ -119,14 +125,28 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := store.SeedCatalogue(ctx, demo.Catalogue()); err != nil {
-		return nil, err
+	portal := cfg.Portal
+	if portal != nil {
+		if err := store.SyncCatalogue(ctx, portal.Plans); err != nil {
+			var inUse *db.PlanInUseError
+			if errors.As(err, &inUse) {
+				return nil, &ConfigError{Err: fmt.Errorf("%s: %w", portal.Path, err)}
+			}
+			return nil, err
+		}
+		for _, note := range portal.Theme.Notes {
+			cfg.Logger.Warn("brand.accent adjusted for contrast", "accent", portal.Brand.Accent, "note", note)
+		}
+	} else {
+		portal = &config.Config{Brand: brand.Default, Policy: billing.DefaultPolicy()}
+		accent, _ := brand.ParseHex(brand.Default.Accent)
+		portal.Theme = brand.NewTheme(accent)
 	}
 	billingClock := clock.NewOffset(cfg.Wall)
 	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20), account.Config{PasswordCost: cfg.PasswordCost})
 	provider := sandbox.New(store, billingClock, cfg.BaseURL, cfg.BaseURL+"/webhooks/sandbox", []byte(webhookSecret), cfg.Logger)
 	svc := billing.NewService(store, provider, billingClock, billing.Options{
-		ProviderName: "sandbox", Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "",
+		ProviderName: "sandbox", Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "", Policy: &portal.Policy,
 		ReturnURL: func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
 	})
 	if cfg.Demo {
@@ -138,13 +158,45 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		Accounts: accounts, SessionSecret: sessionSecret, SessionMaxAge: 12 * time.Hour, Log: cfg.Logger, EmbedOrigins: cfg.EmbedOrigins,
 		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Sandbox: provider, Ping: store.Ping, Wall: cfg.Wall,
 			WebhookSecrets: [][]byte{[]byte(webhookSecret)}, TestClock: billingClock, APIKey: cfg.APIKey,
-			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store)},
+			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store),
+			Brand: portal.Brand, Seller: portal.Seller, Theme: portal.Theme, Catalogue: store, Logo: logoData(portal), LogoType: logoType(portal)},
+		LogoOrigin: logoOrigin(portal.Brand.Logo),
 	})
 	a := &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg}
 	if cfg.AppWebhookURL != "" {
 		a.Notifier = notify.New(store, cfg.AppWebhookURL, []byte(cfg.AppWebhookSecret), cfg.Wall, cfg.Logger)
 	}
 	return a, nil
+}
+
+// ConfigError is a problem with the operator's configuration file; the
+// command exits 2 on it.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func logoData(c *config.Config) []byte {
+	if c.Logo == nil {
+		return nil
+	}
+	return c.Logo.Data
+}
+
+func logoType(c *config.Config) string {
+	if c.Logo == nil {
+		return ""
+	}
+	return c.Logo.ContentType
+}
+
+// logoOrigin is the origin of a logo given as a URL, which the page's CSP
+// must allow images from; "" for a logo file or none.
+func logoOrigin(logo string) string {
+	if !strings.HasPrefix(logo, "https://") && !strings.HasPrefix(logo, "http://") {
+		return ""
+	}
+	return origin(logo)
 }
 
 // secret returns the configured value, or one generated once and kept in

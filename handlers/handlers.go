@@ -16,6 +16,7 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/brand"
 	"github.com/billingportal/portal/checkout/sandbox"
 	"github.com/billingportal/portal/views"
 )
@@ -53,6 +54,14 @@ type Deps struct {
 	EmbedCSP       string // the Content-Security-Policy of pages in an app's frame
 	SandboxCSP     string // the sandbox payment page's, whose form may return to an app
 	Log            *slog.Logger
+
+	// The operator's configuration file.
+	Brand     brand.Brand   // name, accent and logo on every page
+	Seller    brand.Seller  // who sells, for invoices and mail
+	Theme     brand.Theme   // the accent and readable colours around it
+	Logo      []byte        // the logo when brand.logo is a file; nil for a URL or none
+	LogoType  string        // its content type
+	Catalogue CatalogueView // the stored catalogue with subscriber counts, for managers
 }
 
 // Handlers serves the portal's pages and endpoints.
@@ -141,7 +150,7 @@ func (h *Handlers) render(c *gin.Context, status int, comp templ.Component) {
 
 // basePage fills the layout's fields for the signed-in user, if any.
 func (h *Handlers) basePage(c *gin.Context, title string) views.Page {
-	p := views.Page{Title: title}
+	p := views.Page{Title: title, Brand: h.brandView()}
 	id, ok := Identity(c)
 	if !ok {
 		return p

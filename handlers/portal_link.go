@@ -2,13 +2,14 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/billingportal/portal/account"
+	"github.com/billingportal/portal/brand"
 	"github.com/billingportal/portal/views"
 )
 
@@ -19,7 +20,7 @@ func (h *Handlers) PortalLink(c *gin.Context) {
 		_ = h.Accounts.Logout(c.Request.Context(), h.Cookies.Token(c))
 		token, link, err := h.Accounts.UsePortalLink(c.Request.Context(), c.Param("token"))
 		if errors.Is(err, account.ErrNoSession) {
-			h.render(c, http.StatusGone, views.ErrorView(views.ErrorPage{Page: views.Page{Title: "Link expired"}, Status: http.StatusGone,
+			h.render(c, http.StatusGone, views.ErrorView(views.ErrorPage{Page: h.basePage(c, "Link expired"), Status: http.StatusGone,
 				Heading: "This link has expired", BackURL: "/login",
 				Message: "Portal links work once and for five minutes. Go back to the app and open the billing portal again."}))
 			return nil
@@ -45,13 +46,13 @@ func (h *Handlers) PortalLink(c *gin.Context) {
 // a stylesheet because the CSP allows no inline styles.
 func (h *Handlers) EmbedTheme(c *gin.Context) {
 	hex := c.Query("accent")
-	r, g, b, ok := parseHexColour("#" + hex)
-	if !ok {
+	accent, ok := brand.ParseHex(hex)
+	if !ok || strings.HasPrefix(hex, "#") {
 		c.String(http.StatusBadRequest, "/* accent must be six hex digits */")
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=86400")
-	c.Data(http.StatusOK, "text/css; charset=utf-8", []byte(fmt.Sprintf(":root{--accent:%d %d %d}\n", r, g, b)))
+	c.Data(http.StatusOK, "text/css; charset=utf-8", []byte(brand.NewTheme(accent).CSS()))
 }
 
 // parseHexColour reads "#rrggbb".

@@ -42,7 +42,7 @@ func Change(p ChangePage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"mx-auto max-w-2xl\"><a href=\"/subscription\" class=\"text-sm font-medium text-indigo-700 hover:underline focus-ring rounded\">← Back to plans</a><h1 class=\"mt-3 text-2xl font-bold tracking-tight\">Confirm your plan change</h1>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"mx-auto max-w-2xl\"><a href=\"/subscription\" class=\"text-sm font-medium text-link hover:underline focus-ring rounded\">← Back to plans</a><h1 class=\"mt-3 text-2xl font-bold tracking-tight\">Confirm your plan change</h1>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -52,7 +52,7 @@ func Change(p ChangePage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				for _, t := range p.Timings {
-					var templ_7745c5c3_Var3 = []any{"block rounded-xl border p-4 focus-ring", templ.KV("border-indigo-600 bg-indigo-50 ring-1 ring-indigo-600", t.Selected), templ.KV("border-slate-200 bg-white hover:border-slate-400", !t.Selected)}
+					var templ_7745c5c3_Var3 = []any{"block rounded-xl border p-4 focus-ring", templ.KV("border-accent bg-slate-50 ring-1 ring-accent", t.Selected), templ.KV("border-slate-200 bg-white hover:border-slate-400", !t.Selected)}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var3...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

@@ -23,6 +23,7 @@ type Deps struct {
 	SessionMaxAge  time.Duration
 	CheckoutOrigin string   // origin of the provider's payment pages; "" when they are served by the portal
 	EmbedOrigins   []string // who may frame embedded sessions
+	LogoOrigin     string   // where the brand's logo is served from when it is a URL; "" otherwise
 	Log            *slog.Logger
 }
 
@@ -40,11 +41,11 @@ func NewServer(d Deps) http.Handler {
 	if len(d.EmbedOrigins) > 0 {
 		frameAncestors = strings.Join(d.EmbedOrigins, " ")
 	}
-	embedCSP := contentSecurityPolicy(formAction, frameAncestors)
+	embedCSP := contentSecurityPolicy(formAction, frameAncestors, d.LogoOrigin)
 	// The sandbox's payment form redirects to the checkout's return URL,
 	// which for embedded sessions is on the app's origin; browsers apply
 	// form-action to that redirect.
-	sandboxCSP := contentSecurityPolicy(strings.TrimSpace(formAction+" "+strings.Join(d.EmbedOrigins, " ")), "'none'")
+	sandboxCSP := contentSecurityPolicy(strings.TrimSpace(formAction+" "+strings.Join(d.EmbedOrigins, " ")), "'none'", d.LogoOrigin)
 	d.Handlers.Cookies, d.Handlers.Log, d.Handlers.EmbedCSP, d.Handlers.SandboxCSP = cookies, d.Log, embedCSP, sandboxCSP
 	h := handlers.New(d.Handlers)
 
@@ -52,7 +53,7 @@ func NewServer(d Deps) http.Handler {
 	r.Use(requestLog(d.Log), m.observe, gin.CustomRecovery(func(c *gin.Context, err any) {
 		d.Log.Error("panic", "err", err, "request_id", handlers.RequestID(c))
 		c.AbortWithStatus(http.StatusInternalServerError)
-	}), securityHeaders(contentSecurityPolicy(formAction, "'none'")))
+	}), securityHeaders(contentSecurityPolicy(formAction, "'none'", d.LogoOrigin)))
 	r.StaticFS("/static", http.FS(static.FS))
 	routes(r, h, cookies, d, embedCSP)
 	// Metrics are for the operator's scraper, which sends the server key.
