@@ -173,8 +173,14 @@ func yamlError(name string, err error) Error {
 			e.Line = tk.Position.Line
 		}
 		var unknown *yaml.UnknownFieldError
-		if errors.As(err, &unknown) {
+		duplicate := strings.Contains(e.Msg, "already defined") // the parser's words for a key given twice
+		switch {
+		case errors.As(err, &unknown):
 			e.Msg = strings.Replace(e.Msg, "unknown field", "unknown key", 1) + " (see portal.example.yaml for every key)"
+		case duplicate && strings.Contains(e.Msg, `"default_plan"`):
+			e.Msg = "more than one default plan: " + e.Msg + "; name exactly one"
+		case duplicate:
+			e.Msg = "duplicate key: " + e.Msg
 		}
 		return e
 	}
@@ -398,16 +404,16 @@ func (c *checker) defaultPlan(id *string, cfg *Config) {
 		c.fail("$", "default_plan is missing: name the free plan every customer starts on")
 		return
 	}
-	found := false
+	found := slices.ContainsFunc(cfg.Plans, func(p billing.Plan) bool { return p.ID == *id })
 	for i := range cfg.Plans {
 		p := &cfg.Plans[i]
 		if p.ID != *id {
-			if p.Free() {
+			if p.Free() && found {
 				c.fail(c.planPath(p.ID)+".amount", "plan %q costs nothing but is not the default plan; only default_plan may be free", p.ID)
 			}
 			continue
 		}
-		found, p.IsDefault = true, true
+		p.IsDefault = true
 		switch {
 		case !p.Free():
 			c.fail("$.default_plan", "default_plan %q costs %s; the plan every customer starts on must be free (amount: 0)", *id, p.Price)

@@ -48,3 +48,42 @@ func Load(t testing.TB, yaml string) *config.Config {
 	}
 	return c
 }
+
+// Kumo is a catalogue unlike the demo one, for tests that must not lean on
+// it: yen (no minor digits), a weekly and a fortnightly plan, quarterly
+// plans, limits named projects and seats, a flag named custom_domain, and a
+// yellow accent that needs dark text.
+const Kumo = `brand: {name: Kumo Studio, accent: "#facc15", support_email: help@kumo.test}
+seller: {name: Kumo Studio KK, address: "1-2-3 Shibuya\nTokyo", tax_id: T1234567890123, email: billing@kumo.test}
+products:
+  - id: hobby
+    name: Hobby
+    description: Sketch on your own.
+    rank: 0
+    features: [Two projects]
+    limits: {projects: 2}
+    flags: {custom_domain: false}
+    plans:
+      - {id: hobby, interval: month, amount: 0, currency: JPY}
+  - id: studio
+    name: Studio
+    description: For a small team.
+    rank: 1
+    features: [Twenty projects, Three seats]
+    limits: {projects: 20, seats: 3}
+    flags: {custom_domain: true}
+    plans:
+      - {id: studio-weekly, interval: week, amount: 700, currency: JPY}
+      - {id: studio-quarterly, interval: month, interval_count: 3, amount: 7500, currency: JPY}
+  - id: agency
+    name: Agency
+    description: For agencies with many clients.
+    rank: 2
+    features: [Unlimited projects, 25 seats]
+    limits: {projects: -1, seats: 25}
+    flags: {custom_domain: true}
+    plans:
+      - {id: agency-2weeks, interval: week, interval_count: 2, amount: 3000, currency: JPY}
+      - {id: agency-quarterly, interval: month, interval_count: 3, amount: 19000, currency: JPY}
+default_plan: hobby
+`
