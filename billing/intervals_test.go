@@ -144,8 +144,8 @@ func TestOperatorPolicyRulesAndSwitches(t *testing.T) {
 
 func TestIntervalWordsAndComparisons(t *testing.T) {
 	cases := map[billing.Interval][2]string{
-		billing.Week:  {"Weekly", "every week"},
-		billing.Month: {"Monthly", "every month"},
+		billing.Week:                        {"Weekly", "every week"},
+		billing.Month:                       {"Monthly", "every month"},
 		{Unit: billing.UnitMonth, Count: 3}: {"Quarterly", "every 3 months"},
 		{Unit: billing.UnitWeek, Count: 2}:  {"Every 2 weeks", "every 2 weeks"},
 		billing.Year:                        {"Annual", "every year"},
