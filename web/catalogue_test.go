@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/billingportal/portal/account"
-	"github.com/billingportal/portal/apptest"
 	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/apptest"
 	"github.com/billingportal/portal/billing"
 	"github.com/billingportal/portal/config/configtest"
 )
