@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -46,7 +47,8 @@ func catalogueRow(plan billing.Plan, subscribers int) views.CataloguePlan {
 	row := views.CataloguePlan{ID: plan.ID, Price: plan.Price.String(), Interval: "—", Currency: plan.Price.Currency,
 		Active: plan.Active, Default: plan.IsDefault, Subscribers: strconv.Itoa(subscribers)}
 	if !plan.Free() || plan.Interval.Count > 1 {
-		row.Interval = plan.Interval.Label() + " (" + plan.Interval.Every() + ")"
+		every := plan.Interval.Every()
+		row.Interval = strings.ToUpper(every[:1]) + every[1:] // "Every 3 months"
 	}
 	return row
 }

@@ -797,7 +797,7 @@ func featureList(features []string, class string) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		for _, f := range features {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "<li class=\"flex gap-2\"><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"mt-0.5 h-4 w-4 flex-none fill-accent\"><path d=\"M16.7 5.3a1 1 0 0 1 0 1.4l-8 8a1 1 0 0 1-1.4 0l-4-4a1 1 0 1 1 1.4-1.4L8 12.58l7.3-7.3a1 1 0 0 1 1.4 0Z\"></path></svg> <span>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "<li class=\"flex gap-2\"><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"mt-0.5 h-4 w-4 flex-none fill-link\"><path d=\"M16.7 5.3a1 1 0 0 1 0 1.4l-8 8a1 1 0 0 1-1.4 0l-4-4a1 1 0 1 1 1.4-1.4L8 12.58l7.3-7.3a1 1 0 0 1 1.4 0Z\"></path></svg> <span>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1021,7 +1021,7 @@ func PlanCardView(c PlanCard) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if c.IsCurrent {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "<span class=\"rounded-full bg-indigo-50 px-2.5 py-0.5 text-xs font-semibold text-indigo-700\">Your plan</span>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "<span class=\"rounded-full bg-slate-100 px-2.5 py-0.5 text-xs font-semibold text-link\">Your plan</span>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1246,7 +1246,7 @@ func freePlanRow(c PlanCard) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if c.IsCurrent {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 93, "<span class=\"rounded-full bg-indigo-50 px-2.5 py-0.5 text-sm font-semibold text-indigo-700\">Your plan</span>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 93, "<span class=\"rounded-full bg-slate-100 px-2.5 py-0.5 text-sm font-semibold text-link\">Your plan</span>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
