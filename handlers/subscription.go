@@ -67,8 +67,16 @@ func (h *Handlers) renderSubscription(c *gin.Context, status int, interval billi
 	} else if ok {
 		p.Scheduled = &views.Scheduled{PlanName: sc.Plan.Name(), Price: planPrice(sc.Plan), Date: day(sc.EffectiveAt)}
 	}
+	policy := h.Billing.Policy()
+	if !policy.Switches.Cancel {
+		p.Current.CancelURL = ""
+	}
 	for _, plan := range plans {
 		card := planCard(sub, plan, plans)
+		// What the operator does not offer is shown as such, not as a button that fails.
+		if _, err := policy.Decide(sub, plan); err != nil && !card.IsCurrent && card.Blocked == "" && sub.Status != billing.Overdue {
+			card.Blocked = err.Error()
+		}
 		switch {
 		case plan.Free():
 			p.FreePlans = append(p.FreePlans, card)

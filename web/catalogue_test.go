@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -96,4 +97,25 @@ func TestJourneyOnAnotherCatalogue(t *testing.T) {
 		t.Errorf("studio-quarterly subscribers: %v", row)
 	}
 	wantStatus(t, c.Get("/manage/catalogue"), http.StatusNotFound) // customers get 404, like every manager page
+}
+
+// TestPolicyFromTheFileShapesThePage: with cancelling and downgrades
+// switched off, the page offers neither, and says why.
+func TestPolicyFromTheFileShapesThePage(t *testing.T) {
+	yaml := configtest.Kumo + "policy:\n  allow: {cancel: false, downgrade: false}\n"
+	srv := apptest.Start(t, func(c *app.Config) { c.Demo, c.Portal = false, configtest.Load(t, yaml) })
+	if _, err := srv.App.Accounts.CreateUser(context.Background(), "kei@example.com", "", "demodemo", account.Customer); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.NewClient(t)
+	c.Login("kei@example.com")
+	pay(t, c, startCheckout(t, c, "agency-2weeks"), "pay")
+	page := c.Get("/subscription?interval=week")
+	wantBody(t, page, "Moving to a smaller plan is not offered", "Moving to the free plan is not offered")
+	if strings.Contains(page.Body, `href="/subscription/cancel"`) || strings.Contains(page.Body, "Downgrade to Studio") {
+		t.Error("the page offers what the policy switched off")
+	}
+	r := c.Post("/subscription/change", url.Values{"plan": {"studio-weekly"}})
+	wantStatus(t, r, http.StatusBadRequest)
+	wantStatus(t, c.Post("/subscription/cancel", url.Values{"reason": {"too_expensive"}}), http.StatusConflict)
 }
