@@ -158,7 +158,7 @@ func Change(p ChangePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</p></div><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"mx-auto h-6 w-6 rotate-90 fill-slate-400 sm:rotate-0\"><path d=\"M10.3 3.3a1 1 0 0 1 1.4 0l6 6a1 1 0 0 1 0 1.4l-6 6a1 1 0 0 1-1.4-1.4L14.58 11H3a1 1 0 1 1 0-2h11.59l-4.3-4.3a1 1 0 0 1 0-1.4Z\"></path></svg><div class=\"rounded-lg bg-indigo-50 p-4 ring-1 ring-indigo-200\"><p class=\"text-xs font-semibold uppercase tracking-wide text-indigo-800\">To</p><p class=\"mt-1 font-semibold\" data-testid=\"change-to\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</p></div><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"mx-auto h-6 w-6 rotate-90 fill-slate-400 sm:rotate-0\"><path d=\"M10.3 3.3a1 1 0 0 1 1.4 0l6 6a1 1 0 0 1 0 1.4l-6 6a1 1 0 0 1-1.4-1.4L14.58 11H3a1 1 0 1 1 0-2h11.59l-4.3-4.3a1 1 0 0 1 0-1.4Z\"></path></svg><div class=\"rounded-lg bg-white p-4 ring-2 ring-accent\"><p class=\"text-xs font-semibold uppercase tracking-wide text-link\">To</p><p class=\"mt-1 font-semibold\" data-testid=\"change-to\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
