@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/config/configtest"
 )
 
 // Server is a running portal.
@@ -37,7 +38,7 @@ func Start(t testing.TB, modify ...func(*app.Config)) *Server {
 	}
 	base := "http://" + ln.Addr().String()
 	cfg := app.Config{DBPath: filepath.Join(t.TempDir(), "portal.db"), BaseURL: base, Demo: true, Logger: logger(),
-		PasswordCost: bcrypt.MinCost}
+		PasswordCost: bcrypt.MinCost, Portal: configtest.Example(t)}
 	for _, m := range modify {
 		m(&cfg)
 	}

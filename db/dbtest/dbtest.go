@@ -9,19 +9,27 @@ import (
 	"time"
 
 	"github.com/billingportal/portal/account"
+	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/config/configtest"
 	"github.com/billingportal/portal/db"
-	"github.com/billingportal/portal/demo"
 )
 
-// New opens a fresh database in the test's temporary folder.
+// New opens a fresh database in the test's temporary folder, with the
+// demo catalogue of portal.example.yaml.
 func New(t testing.TB) *db.Store {
+	t.Helper()
+	return WithPlans(t, configtest.Example(t).Plans)
+}
+
+// WithPlans opens a fresh database with the given catalogue.
+func WithPlans(t testing.TB, plans []billing.Plan) *db.Store {
 	t.Helper()
 	s, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	if err := s.SeedCatalogue(context.Background(), demo.Catalogue()); err != nil {
+	if err := s.SyncCatalogue(context.Background(), plans); err != nil {
 		t.Fatal(err)
 	}
 	return s
