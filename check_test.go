@@ -13,12 +13,13 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/config/configtest"
 )
 
 func TestCheckTheBooks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "books.db")
 	a, err := app.New(context.Background(), app.Config{DBPath: path, BaseURL: "http://127.0.0.1", Demo: true, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Portal: configtest.Example(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/config"
 	"github.com/billingportal/portal/db"
 	"github.com/billingportal/portal/demohost"
 )
@@ -36,6 +38,10 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
+		var cfgErr *app.ConfigError
+		if errors.As(err, &cfgErr) {
+			os.Exit(2) // the operator's configuration is wrong: fix the file and start again
+		}
 		os.Exit(1)
 	}
 }
@@ -60,7 +66,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	pprofAddr := fs.String("pprof-addr", getenv("PPROF_ADDR"), "serve Go's profiler on this address (PPROF_ADDR), e.g. 127.0.0.1:6060; off when empty")
 	trustedProxies := fs.String("trusted-proxies", getenv("TRUSTED_PROXIES"), "comma-separated IPs or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (TRUSTED_PROXIES); none by default")
 	demoAppAddr := fs.String("demo-app-addr", "127.0.0.1:8081", "with -demo: where the example embedding app listens (reached as http://localhost:<port>)")
+	configPath := fs.String("config", getenv("PORTAL_CONFIG"), "the configuration file: catalogue, brand, seller (PORTAL_CONFIG); -demo uses portal.example.yaml without it")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	// The file is checked before anything listens or touches the database.
+	portal, err := loadConfig(*configPath, *demoData)
+	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
@@ -76,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		DBPath: *dbPath, DatabaseURL: *dbURL, BaseURL: *baseURL, Demo: *demoData, Logger: logger,
 		SessionSecret: getenv("SESSION_SECRET"), WebhookSecret: getenv("SANDBOX_WEBHOOK_SECRET"), APIKey: getenv("BILLING_API_KEY"),
 		EmbedOrigins: splitList(getenv("EMBED_ORIGINS")), CheckoutProvider: getenv("CHECKOUT_PROVIDER"),
-		AppWebhookURL: getenv("APP_WEBHOOK_URL"), AppWebhookSecret: getenv("APP_WEBHOOK_SECRET"),
+		AppWebhookURL: getenv("APP_WEBHOOK_URL"), AppWebhookSecret: getenv("APP_WEBHOOK_SECRET"), Portal: portal,
 		TrustedProxies: splitList(*trustedProxies),
 	}
 	var demoApp *demoServer
@@ -98,6 +110,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		go servePprof(ctx, *pprofAddr, logger)
 	}
 	return serve(ctx, ln, a, logger)
+}
+
+// exampleConfig is portal.example.yaml, the demo catalogue, built in so
+// that -demo works from any directory.
+//
+//go:embed portal.example.yaml
+var exampleConfig []byte
+
+// loadConfig reads and checks the configuration file, or the built-in
+// example with -demo.
+func loadConfig(path string, demoData bool) (*config.Config, error) {
+	var c *config.Config
+	var err error
+	switch {
+	case path != "":
+		c, err = config.Load(path)
+	case demoData:
+		c, err = config.Parse("portal.example.yaml", exampleConfig)
+	default:
+		return nil, &app.ConfigError{Err: errors.New("no configuration file: give -config portal.yaml (or PORTAL_CONFIG) with your catalogue; portal.example.yaml documents every key, and -demo runs with it")}
+	}
+	if err != nil {
+		return nil, &app.ConfigError{Err: err}
+	}
+	return c, nil
 }
 
 // demoServer is the example app that embeds the portal from another site.
@@ -188,8 +225,16 @@ func createUser(ctx context.Context, args []string, getenv func(string) string, 
 	role := fs.String("role", "manager", "customer or manager")
 	dbPath := fs.String("db", envOr(getenv, "DATABASE_PATH", "billing.db"), "SQLite file (DATABASE_PATH)")
 	dbURL := fs.String("database-url", getenv("DATABASE_URL"), "postgres://… URL (DATABASE_URL); used instead of -db when set")
+	configPath := fs.String("config", getenv("PORTAL_CONFIG"), "the configuration file (PORTAL_CONFIG); without it the stored catalogue is used")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var portal *config.Config
+	if *configPath != "" {
+		var err error
+		if portal, err = loadConfig(*configPath, false); err != nil {
+			return err
+		}
 	}
 	if *email == "" {
 		return errors.New("create-user: -email is required; the password is read from standard input")
@@ -199,7 +244,7 @@ func createUser(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil && line == "" {
 		return fmt.Errorf("create-user: read password from stdin: %w", err)
 	}
-	a, err := app.New(ctx, app.Config{DBPath: *dbPath, DatabaseURL: *dbURL, BaseURL: "http://127.0.0.1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a, err := app.New(ctx, app.Config{DBPath: *dbPath, DatabaseURL: *dbURL, BaseURL: "http://127.0.0.1", Portal: portal, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err
 	}

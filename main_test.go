@@ -39,7 +39,7 @@ func TestRunStopsGracefully(t *testing.T) {
 	env := map[string]string{"BILLING_API_KEY": strings.Repeat("k", 32)}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "p.db")},
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "p.db"), "-config", "portal.example.yaml"},
 			func(k string) string { return env[k] }, strings.NewReader(""), out)
 	}()
 	url := regexp.MustCompile(`msg="portal listening" url=(\S+)`)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,8 +19,10 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/brand"
 	"github.com/billingportal/portal/checkout/sandbox"
 	"github.com/billingportal/portal/clock"
+	"github.com/billingportal/portal/config"
 	"github.com/billingportal/portal/db"
 	"github.com/billingportal/portal/demo"
 	"github.com/billingportal/portal/handlers"
@@ -51,6 +54,9 @@ type Config struct {
 	// the account has signed in from, once the throttle's limits are reached;
 	// 0 means 2 seconds.
 	LoginSlowdown time.Duration
+	// Portal is the operator's checked configuration file: catalogue, policy,
+	// brand and seller. nil leaves the stored catalogue as it is (create-user).
+	Portal *config.Config
 }
 
 // App is an assembled portal.
@@ -151,8 +157,22 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := store.SeedCatalogue(ctx, demo.Catalogue()); err != nil {
-		return nil, err
+	portal := cfg.Portal
+	if portal != nil {
+		if err := store.SyncCatalogue(ctx, portal.Plans); err != nil {
+			var inUse *db.PlanInUseError
+			if errors.As(err, &inUse) {
+				return nil, &ConfigError{Err: fmt.Errorf("%s: %w", portal.Path, err)}
+			}
+			return nil, err
+		}
+		for _, note := range portal.Theme.Notes {
+			cfg.Logger.Warn("brand.accent adjusted for contrast", "accent", portal.Brand.Accent, "note", note)
+		}
+	} else {
+		portal = &config.Config{Brand: brand.Default, Policy: billing.DefaultPolicy()}
+		accent, _ := brand.ParseHex(brand.Default.Accent)
+		portal.Theme = brand.NewTheme(accent)
 	}
 	billingClock := clock.NewOffset(cfg.Wall)
 	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20, cfg.LoginSlowdown), account.Config{PasswordCost: cfg.PasswordCost})
@@ -163,7 +183,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	provider := sandbox.New(sandboxStore, sandbox.Config{BaseURL: cfg.BaseURL, WebhookURL: cfg.BaseURL + "/webhooks/" + sandbox.Name,
 		Secrets: [][]byte{[]byte(webhookSecret)}, Clock: billingClock, Wall: cfg.Wall, Logger: cfg.Logger})
 	svc := billing.NewService(store, provider, billingClock, billing.Options{
-		Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "",
+		Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "", Policy: &portal.Policy,
 		ReturnURL: func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
 	})
 	if cfg.Demo {
@@ -177,13 +197,45 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Ping: store.Ping, Writable: store.CheckWritable, Wall: cfg.Wall,
 			TestClock: billingClock, APIKey: cfg.APIKey,
 			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store),
-			Lifetime: ctx},
+			Lifetime: ctx,
+			Brand:    portal.Brand, Seller: portal.Seller, Theme: portal.Theme, Catalogue: store, Logo: logoData(portal), LogoType: logoType(portal)},
+		LogoOrigin: logoOrigin(portal.Brand.Logo),
 	})
 	a := &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg}
 	if cfg.AppWebhookURL != "" {
 		a.Notifier = notify.New(store, cfg.AppWebhookURL, []byte(cfg.AppWebhookSecret), cfg.Wall, cfg.Logger)
 	}
 	return a, nil
+}
+
+// ConfigError is a problem with the operator's configuration file; the
+// command exits 2 on it.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func logoData(c *config.Config) []byte {
+	if c.Logo == nil {
+		return nil
+	}
+	return c.Logo.Data
+}
+
+func logoType(c *config.Config) string {
+	if c.Logo == nil {
+		return ""
+	}
+	return c.Logo.ContentType
+}
+
+// logoOrigin is the origin of a logo given as a URL, which the page's CSP
+// must allow images from; "" for a logo file or none.
+func logoOrigin(logo string) string {
+	if !strings.HasPrefix(logo, "https://") && !strings.HasPrefix(logo, "http://") {
+		return ""
+	}
+	return origin(logo)
 }
 
 // secret returns the configured value, or one generated once and kept in

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/config/configtest"
 	"github.com/billingportal/portal/db"
 	"github.com/billingportal/portal/db/dbtest"
 )
@@ -37,7 +38,7 @@ func Start(t testing.TB, modify ...func(*app.Config)) *Server {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	cfg := app.Config{BaseURL: base, Demo: true, Logger: logger(), PasswordCost: bcrypt.MinCost}
+	cfg := app.Config{BaseURL: base, Demo: true, Logger: logger(), PasswordCost: bcrypt.MinCost, Portal: configtest.Example(t)}
 	UseTestDatabase(t, &cfg)
 	for _, m := range modify {
 		m(&cfg)

@@ -33,6 +33,9 @@ func CancelReasonLabel(code string) string {
 // MaxCommentLength bounds the optional cancellation comment.
 const MaxCommentLength = 1000
 
+// Policy is the change policy in force, for pages that offer only what it allows.
+func (s *Service) Policy() Policy { return *s.policy }
+
 // Cancel ends the subscription at the end of the paid period: the plan
 // stays until then, and the customer then moves to the free plan.
 func (s *Service) Cancel(ctx context.Context, actor Actor, cust Customer, reason, comment string) (Subscription, error) {
@@ -42,6 +45,9 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, cust Customer, reason
 		return Subscription{}, Invalid("reason", "Choose a reason for cancelling.")
 	case len([]rune(comment)) > MaxCommentLength:
 		return Subscription{}, Invalid("comment", "Keep the comment under %d characters.", MaxCommentLength)
+	}
+	if !s.policy.Switches.Cancel {
+		return Subscription{}, &ConflictError{Message: "Cancelling here is not offered. Contact support to end your subscription."}
 	}
 	var out Subscription
 	err := s.store.InTx(ctx, func(tx Tx) error {

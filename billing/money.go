@@ -1,26 +1,64 @@
 package billing
 
 import (
+	"fmt"
 	"strconv"
-	"strings"
+	"sync"
+
+	"golang.org/x/text/currency"
 )
 
-// Money is an amount in the currency's minor units (cents for USD). Floats
-// never hold money anywhere in the portal.
+// Money is an amount in the currency's minor units (cents for USD, yen for
+// JPY). Floats never hold money anywhere in the portal.
 type Money struct {
 	Amount   int64
 	Currency string
 }
 
-// zeroDecimal lists ISO 4217 currencies whose minor unit is the unit itself.
-var zeroDecimal = map[string]bool{"JPY": true, "KRW": true, "VND": true, "CLP": true, "ISK": true}
+// currencyFormat is how amounts of one currency are written.
+type currencyFormat struct {
+	digits int    // minor-unit digits: 2 for USD, 0 for JPY, 3 for KWD
+	symbol string // "$", "€"; "" when the currency is written by its code
+}
 
-var symbols = map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+// formats caches currencyFormat per ISO code; pages format dozens of prices.
+var formats sync.Map
 
-// String formats the amount for people, e.g. "$290.00" or "12.50 CHF".
-// It builds the string by hand: pages format dozens of prices each.
+// ValidCurrency reports whether code is an ISO 4217 currency code, written
+// in capitals as the configuration file and the database hold it.
+func ValidCurrency(code string) bool {
+	if len(code) != 3 || code == "XXX" {
+		return false
+	}
+	u, err := currency.ParseISO(code)
+	return err == nil && u.String() == code
+}
+
+// MinorDigits is the number of minor-unit digits of a currency (ISO 4217),
+// from golang.org/x/text's CLDR tables; unknown codes count 2.
+func MinorDigits(code string) int { return formatOf(code).digits }
+
+func formatOf(code string) currencyFormat {
+	if f, ok := formats.Load(code); ok {
+		return f.(currencyFormat)
+	}
+	f := currencyFormat{digits: 2}
+	if u, err := currency.ParseISO(code); err == nil {
+		f.digits, _ = currency.Standard.Rounding(u)
+		// A currency whose usual symbol is its code (CHF, SEK) is written
+		// "12.50 CHF"; the others take their narrow symbol ("$", not "US$").
+		if fmt.Sprint(currency.Symbol(u)) != u.String() {
+			f.symbol = fmt.Sprint(currency.NarrowSymbol(u))
+		}
+	}
+	formats.Store(code, f)
+	return f
+}
+
+// String formats the amount for people, e.g. "$290.00", "¥1,000" or
+// "12.50 CHF", with the currency's own number of minor digits.
 func (m Money) String() string {
-	cur := m.Currency
+	f := formatOf(m.Currency)
 	a := m.Amount
 	var b [48]byte
 	out := b[:0]
@@ -28,18 +66,18 @@ func (m Money) String() string {
 		out = append(out, '-')
 		a = -a
 	}
-	sym, hasSym := symbols[cur]
-	if hasSym {
-		out = append(out, sym...)
+	out = append(out, f.symbol...)
+	scale := int64(1)
+	for range f.digits {
+		scale *= 10
 	}
-	if zeroDecimal[cur] {
-		out = appendGrouped(out, a)
-	} else {
-		out = appendGrouped(out, a/100)
-		out = append(out, '.', byte('0'+a%100/10), byte('0'+a%10))
+	out = appendGrouped(out, a/scale)
+	if f.digits > 0 {
+		frac := strconv.FormatInt(a%scale+scale, 10)[1:] // zero-padded to digits
+		out = append(append(out, '.'), frac...)
 	}
-	if !hasSym {
-		out = append(append(out, ' '), strings.ToUpper(cur)...)
+	if f.symbol == "" {
+		out = append(append(out, ' '), m.Currency...)
 	}
 	return string(out)
 }

@@ -91,7 +91,7 @@ func (s *Service) snapshot(ctx context.Context, tx Tx, eventID string, userID in
 		return nil, err
 	}
 	d := eventData{UserID: strconv.FormatInt(userID, 10), Email: cust.Email, Action: action, PlanID: sub.Plan.ID,
-		PlanName: sub.Plan.Name(), Interval: string(sub.Plan.Interval), Status: sub.Status, CurrentPeriodStart: sub.PeriodStart,
+		PlanName: sub.Plan.Name(), Interval: sub.Plan.Interval.Key(), Status: sub.Status, CurrentPeriodStart: sub.PeriodStart,
 		CancelAtPeriodEnd: sub.CancelAtPeriodEnd}
 	if sub.Renews() {
 		end := sub.PeriodEnd

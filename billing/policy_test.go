@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/billingportal/portal/billing"
-	"github.com/billingportal/portal/demo"
+	"github.com/billingportal/portal/config/configtest"
 )
 
 // TestPolicyForEveryPairOfDemoPlans spells out the verdict for all 42 changes
@@ -26,7 +26,7 @@ business-monthly F D D D D - A
 business-annual  F D D D D M -`
 	kinds := map[string]billing.ChangeKind{"S": billing.KindSubscribe, "U": billing.KindUpgrade, "A": billing.KindToAnnual,
 		"M": billing.KindToMonthly, "D": billing.KindDowngrade, "F": billing.KindToFree}
-	plans := demo.Catalogue()
+	plans := configtest.Example(t).Plans
 	byID := map[string]billing.Plan{}
 	for _, p := range plans {
 		byID[p.ID] = p

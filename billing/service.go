@@ -19,20 +19,20 @@ type Service struct {
 	store       Store
 	provider    Provider
 	clock       Clock
-	providerID  string
 	checkoutTTL time.Duration
 	returnURL   func(sessionID string) string
 	log         *slog.Logger
 	notify      bool
+	policy      *Policy
 }
 
 // Options configures a Service.
 type Options struct {
-	ProviderName string                        // recorded with provider events, e.g. "sandbox"
-	CheckoutTTL  time.Duration                 // how long a checkout session stays payable
-	ReturnURL    func(sessionID string) string // where the provider sends the browser back
-	Logger       *slog.Logger
-	Notify       bool // queue subscription.updated notifications for the app
+	CheckoutTTL time.Duration                 // how long a checkout session stays payable
+	ReturnURL   func(sessionID string) string // where the provider sends the browser back
+	Logger      *slog.Logger
+	Notify      bool    // queue subscription.updated notifications for the app
+	Policy      *Policy // the change policy; nil is DefaultPolicy
 }
 
 // NewService wires the billing rules to their store, provider and clock.
@@ -43,8 +43,12 @@ func NewService(store Store, provider Provider, clock Clock, opts Options) *Serv
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{store: store, provider: provider, clock: clock, providerID: opts.ProviderName,
-		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, log: opts.Logger, notify: opts.Notify}
+	if opts.Policy == nil {
+		p := DefaultPolicy()
+		opts.Policy = &p
+	}
+	return &Service{store: store, provider: provider, clock: clock,
+		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, log: opts.Logger, notify: opts.Notify, policy: opts.Policy}
 }
 
 // Now is billing time.
@@ -147,7 +151,10 @@ func (s *Service) preview(ctx context.Context, r Reader, userID int64, planID, t
 	if sub.Status == Overdue && !to.Free() {
 		return ChangePreview{}, &ConflictError{Message: "Your last payment failed. Pay the overdue amount first, or move to the free plan."}
 	}
-	d := Decide(sub, to)
+	d, err := s.policy.Decide(sub, to)
+	if err != nil {
+		return ChangePreview{}, err
+	}
 	t, err := chooseTiming(d, timing)
 	if err != nil {
 		return ChangePreview{}, err

@@ -17,8 +17,8 @@ func (s *Store) InTx(ctx context.Context, fn func(billing.Tx) error) error {
 	return s.inTx(ctx, func(q queries) error { return fn(q) })
 }
 
-const planColumns = `p.id, p.interval, p.amount, p.currency, p.is_default, p.active,
-	r.id, r.name, r.description, r.features, r.max_apps, r.watermark, r.rank`
+const planColumns = `p.id, p.interval, p.interval_count, p.amount, p.currency, p.is_default, p.active,
+	r.id, r.key, r.name, r.description, r.features, r.limits, r.flags, r.rank`
 
 const planJoin = `plans p JOIN products r ON r.id = p.product_id`
 
@@ -26,14 +26,21 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanPlan(row scanner, extra ...any) (billing.Plan, error) {
 	var p billing.Plan
-	var features string
-	dest := append([]any{&p.ID, &p.Interval, &p.Price.Amount, &p.Price.Currency, &p.IsDefault, &p.Active,
-		&p.Product.ID, &p.Product.Name, &p.Product.Description, &features, &p.Product.MaxApps, &p.Product.Watermark, &p.Product.Rank}, extra...)
+	var features, limits, flags string
+	var key sql.NullString
+	dest := append([]any{&p.ID, &p.Interval.Unit, &p.Interval.Count, &p.Price.Amount, &p.Price.Currency, &p.IsDefault, &p.Active,
+		&p.Product.ID, &key, &p.Product.Name, &p.Product.Description, &features, &limits, &flags, &p.Product.Rank}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return billing.Plan{}, err
 	}
-	if err := json.Unmarshal([]byte(features), &p.Product.Features); err != nil {
-		return billing.Plan{}, fmt.Errorf("db: plan %s features: %w", p.ID, err)
+	p.Product.Key = key.String
+	for _, f := range []struct {
+		raw string
+		to  any
+	}{{features, &p.Product.Features}, {limits, &p.Product.Entitlements.Limits}, {flags, &p.Product.Entitlements.Flags}} {
+		if err := json.Unmarshal([]byte(f.raw), f.to); err != nil {
+			return billing.Plan{}, fmt.Errorf("db: plan %s product: %w", p.ID, err)
+		}
 	}
 	return p, nil
 }
@@ -59,7 +66,7 @@ func (q queries) catalogue(ctx context.Context) ([]billing.Plan, error) {
 }
 
 func (q queries) loadPlans(ctx context.Context) ([]billing.Plan, error) {
-	rows, err := q.query(ctx, `SELECT `+planColumns+` FROM `+planJoin+` ORDER BY r.rank, p.interval = 'year', p.amount`)
+	rows, err := q.query(ctx, `SELECT `+planColumns+` FROM `+planJoin+` ORDER BY r.rank, r.id, p.interval = 'year', p.interval = 'month', p.interval_count, p.amount`)
 	if err != nil {
 		return nil, fmt.Errorf("db: plans: %w", err)
 	}

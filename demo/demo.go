@@ -1,5 +1,6 @@
-// Package demo holds the demo catalogue and accounts of ARCHITECTURE.md, so
-// that `go run . -demo` shows every state a subscription can be in.
+// Package demo holds the demo accounts of ARCHITECTURE.md, so that
+// `go run . -demo` shows every state a subscription can be in. The demo
+// catalogue is portal.example.yaml.
 package demo
 
 import (
@@ -15,35 +16,6 @@ import (
 
 // Password is every demo account's password.
 const Password = "demodemo"
-
-func usd(cents int64) billing.Money { return billing.Money{Amount: cents, Currency: "USD"} }
-
-// Catalogue is the demo catalogue: a free plan and three paid products, each
-// monthly and annual.
-func Catalogue() []billing.Plan {
-	free := billing.Product{ID: 1, Rank: 0, Name: "Free", MaxApps: 1, Watermark: true,
-		Description: "Everything you need to try the product.",
-		Features:    []string{"1 app", "Community support", "\"Made with\" watermark"}}
-	starter := billing.Product{ID: 2, Rank: 1, Name: "Starter", MaxApps: 3,
-		Description: "For individuals shipping their first apps.",
-		Features:    []string{"3 apps", "No watermark", "Email support"}}
-	pro := billing.Product{ID: 3, Rank: 2, Name: "Pro", MaxApps: 10,
-		Description: "For growing teams that need more room.",
-		Features:    []string{"10 apps", "No watermark", "Priority email support", "Custom domains"}}
-	business := billing.Product{ID: 4, Rank: 3, Name: "Business", MaxApps: 0,
-		Description: "For companies running apps at scale.",
-		Features:    []string{"Unlimited apps", "No watermark", "Phone and chat support", "Custom domains", "SSO and audit export"}}
-	plan := func(id string, p billing.Product, i billing.Interval, cents int64) billing.Plan {
-		return billing.Plan{ID: id, Product: p, Interval: i, Price: usd(cents), Active: true}
-	}
-	f := plan("free", free, billing.Month, 0)
-	f.IsDefault = true
-	return []billing.Plan{f,
-		plan("starter-monthly", starter, billing.Month, 900), plan("starter-annual", starter, billing.Year, 9000),
-		plan("pro-monthly", pro, billing.Month, 2900), plan("pro-annual", pro, billing.Year, 29000),
-		plan("business-monthly", business, billing.Month, 9900), plan("business-annual", business, billing.Year, 99000),
-	}
-}
 
 // Cards sets the sandbox provider's saved test cards.
 type Cards interface {
@@ -66,9 +38,18 @@ type person struct {
 // Seed creates the demo accounts that do not exist yet; running it again
 // changes nothing.
 func Seed(ctx context.Context, accounts Accounts, store billing.Store, cards Cards, now time.Time) error {
+	all, err := store.Plans(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: plans: %w", err)
+	}
 	plans := map[string]billing.Plan{}
-	for _, p := range Catalogue() {
+	for _, p := range all {
 		plans[p.ID] = p
+	}
+	for _, id := range []string{"pro-monthly", "starter-annual", "pro-annual"} {
+		if _, ok := plans[id]; !ok {
+			return fmt.Errorf("demo: the demo accounts need plan %q of portal.example.yaml; run -demo with that catalogue", id)
+		}
 	}
 	for _, p := range people() {
 		u, err := accounts.CreateUser(ctx, p.email, p.name, Password, p.role)

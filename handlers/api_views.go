@@ -16,20 +16,30 @@ import (
 type apiProduct struct {
 	ID             int64    `json:"id"`
 	Name           string   `json:"name"`
-	MaxAllowedApps int      `json:"max_allowed_apps"` // 0 means unlimited
+	MaxAllowedApps int64    `json:"max_allowed_apps"` // 0 means unlimited
 	Description    string   `json:"description"`
 	Watermark      bool     `json:"watermark"`
 	Features       []string `json:"features"`
 }
 
 type apiPlan struct {
-	ID            string     `json:"id"`
-	PlanName      string     `json:"plan_name"`
-	RecurringType string     `json:"recurring_type"`
-	Amount        int64      `json:"amount"`
-	Currency      string     `json:"currency"`
-	IsDefault     bool       `json:"is_default"`
-	Product       apiProduct `json:"subscription_product"`
+	ID            string          `json:"id"`
+	PlanName      string          `json:"plan_name"`
+	RecurringType string          `json:"recurring_type"` // week, month or year
+	IntervalCount int             `json:"interval_count"` // periods of recurring_type per charge: 3 months is quarterly
+	Amount        int64           `json:"amount"`
+	Currency      string          `json:"currency"`
+	IsDefault     bool            `json:"is_default"`
+	Active        bool            `json:"active"`
+	Product       apiProduct      `json:"subscription_product"`
+	Entitlements  apiEntitlements `json:"entitlements"`
+}
+
+// apiEntitlements are the product's limits (-1 is unlimited) and flags, by
+// the operator's names.
+type apiEntitlements struct {
+	Limits map[string]int64 `json:"limits"`
+	Flags  map[string]bool  `json:"flags"`
 }
 
 type apiPhase struct {
@@ -65,9 +75,20 @@ func planJSON(p billing.Plan) apiPlan {
 	if features == nil {
 		features = []string{}
 	}
-	return apiPlan{ID: p.ID, PlanName: p.Name(), RecurringType: string(p.Interval), Amount: p.Price.Amount, Currency: p.Price.Currency,
-		IsDefault: p.IsDefault, Product: apiProduct{ID: p.Product.ID, Name: p.Product.Name, MaxAllowedApps: p.Product.MaxApps,
-			Description: p.Product.Description, Watermark: p.Product.Watermark, Features: features}}
+	ent := apiEntitlements{Limits: p.Product.Entitlements.Limits, Flags: p.Product.Entitlements.Flags}
+	if ent.Limits == nil {
+		ent.Limits = map[string]int64{}
+	}
+	if ent.Flags == nil {
+		ent.Flags = map[string]bool{}
+	}
+	// APPExperts' fields, as the contract maps them: max_allowed_apps is
+	// limits.apps (0 when unlimited or absent), watermark is flags.watermark.
+	apps := max(ent.Limits["apps"], 0)
+	return apiPlan{ID: p.ID, PlanName: p.Name(), RecurringType: string(p.Interval.Unit), IntervalCount: p.Interval.Count,
+		Amount: p.Price.Amount, Currency: p.Price.Currency, IsDefault: p.IsDefault, Active: p.Active, Entitlements: ent,
+		Product: apiProduct{ID: p.Product.ID, Name: p.Product.Name, MaxAllowedApps: apps,
+			Description: p.Product.Description, Watermark: ent.Flags["watermark"], Features: features}}
 }
 
 func timePtr(t time.Time) *time.Time {

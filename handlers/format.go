@@ -1,7 +1,8 @@
 package handlers
 
 import (
-	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/billingportal/portal/billing"
@@ -20,30 +21,54 @@ func day(t time.Time) string {
 // shortDay is day with the month abbreviated, for tight columns.
 func shortDay(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
 
+// priceSuffix follows the price: "/ month", "every 3 months", "forever".
 func priceSuffix(p billing.Plan) string {
-	if p.Free() {
+	switch {
+	case p.Free():
 		return "forever"
+	case p.Interval.Count == 1:
+		return "/ " + string(p.Interval.Unit)
 	}
-	return "/ " + string(p.Interval)
+	return p.Interval.Every()
 }
 
+// planPrice is the price with its interval, e.g. "$29.00 / month".
 func planPrice(p billing.Plan) string {
-	if p.Free() {
-		return p.Price.String() + " forever"
+	if p.Free() || p.Interval.Count == 1 {
+		return p.Price.String() + " " + priceSuffix(p)
 	}
-	return fmt.Sprintf("%s / %s", p.Price, p.Interval)
+	return p.Price.String() + " " + p.Interval.Every()
 }
 
+// limits lists a product's entitlements by their names: limits first
+// ("Apps: 10", "Seats: Unlimited"), then flags ("Watermark: Yes").
 func limits(p billing.Product) []views.Limit {
-	apps := "Unlimited"
-	if p.MaxApps > 0 {
-		apps = fmt.Sprint(p.MaxApps)
+	var out []views.Limit
+	for _, name := range p.Entitlements.LimitNames() {
+		v := p.Entitlements.Limits[name]
+		value := strconv.FormatInt(v, 10)
+		if v == billing.Unlimited {
+			value = "Unlimited"
+		}
+		out = append(out, views.Limit{Name: entitlementName(name), Value: value})
 	}
-	watermark := "Removed"
-	if p.Watermark {
-		watermark = "Shown on your apps"
+	for _, name := range p.Entitlements.FlagNames() {
+		value := "No"
+		if p.Entitlements.Flags[name] {
+			value = "Yes"
+		}
+		out = append(out, views.Limit{Name: entitlementName(name), Value: value})
 	}
-	return []views.Limit{{Name: "Apps", Value: apps}, {Name: "Watermark", Value: watermark}}
+	return out
+}
+
+// entitlementName writes an operator's key for people: "api_calls" → "Api calls".
+func entitlementName(key string) string {
+	s := strings.ReplaceAll(key, "_", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // negative formats a credit as a subtraction.

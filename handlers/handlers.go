@@ -15,6 +15,7 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/brand"
 	"github.com/billingportal/portal/views"
 )
 
@@ -46,6 +47,14 @@ type Deps struct {
 	Log          *slog.Logger
 	// Lifetime ends when the portal begins to stop; nil means never.
 	Lifetime context.Context
+
+	// The operator's configuration file.
+	Brand     brand.Brand   // name, accent and logo on every page
+	Seller    brand.Seller  // who sells, for invoices and mail
+	Theme     brand.Theme   // the accent and readable colours around it
+	Logo      []byte        // the logo when brand.logo is a file; nil for a URL or none
+	LogoType  string        // its content type
+	Catalogue CatalogueView // the stored catalogue with subscriber counts, for managers
 }
 
 // Check is a health check: nil when all is well.
@@ -124,7 +133,7 @@ func (h *Handlers) render(c *gin.Context, status int, comp templ.Component) {
 
 // basePage fills the layout's fields for the signed-in user, if any.
 func (h *Handlers) basePage(c *gin.Context, title string) views.Page {
-	p := views.Page{Title: title}
+	p := views.Page{Title: title, Brand: h.brandView()}
 	id, ok := Identity(c)
 	if !ok {
 		return p

@@ -21,7 +21,7 @@ func (h *Handlers) LoginPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, home(c))
 		return
 	}
-	h.render(c, http.StatusOK, views.Login(views.LoginPage{Page: views.Page{Title: "Sign in"}, Next: safeNext(c.Query("next"))}))
+	h.render(c, http.StatusOK, views.Login(views.LoginPage{Page: h.basePage(c, "Sign in"), Next: safeNext(c.Query("next"))}))
 }
 
 // Login checks the credentials and starts a new session; the session the
@@ -31,7 +31,7 @@ func (h *Handlers) LoginPage(c *gin.Context) {
 func (h *Handlers) Login(c *gin.Context) {
 	email, password, next := c.PostForm("email"), c.PostForm("password"), c.PostForm("next")
 	fail := func(status int, msg string) {
-		h.render(c, status, views.Login(views.LoginPage{Page: views.Page{Title: "Sign in"}, Email: email, Error: msg, Next: next}))
+		h.render(c, status, views.Login(views.LoginPage{Page: h.basePage(c, "Sign in"), Email: email, Error: msg, Next: next}))
 	}
 	if strings.TrimSpace(email) == "" || password == "" {
 		fail(http.StatusBadRequest, "Enter your email and password.")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -14,10 +15,12 @@ import (
 // Subscription shows the current subscription and the plan picker.
 func (h *Handlers) Subscription(c *gin.Context) {
 	var flash *views.Flash
-	interval := billing.Interval(c.Query("interval"))
-	if interval != "" && !interval.Valid() {
-		flash = &views.Flash{Kind: "error", Message: fmt.Sprintf("%q is not a billing interval; choose Monthly or Annual.", truncate(string(interval), 20))}
-		interval = ""
+	var interval billing.Interval
+	if q := c.Query("interval"); q != "" {
+		var ok bool
+		if interval, ok = billing.ParseIntervalKey(q); !ok {
+			flash = &views.Flash{Kind: "error", Message: fmt.Sprintf("%q is not a billing interval; choose one of the intervals shown.", truncate(q, 20))}
+		}
 	}
 	if msg, ok := notices[c.Query("notice")]; ok {
 		flash = &views.Flash{Kind: "success", Message: msg}
@@ -41,15 +44,19 @@ func (h *Handlers) renderSubscription(c *gin.Context, status int, interval billi
 	if err != nil {
 		return err
 	}
-	if interval == "" {
-		interval = billing.Month
-		if sub.Plan.Interval == billing.Year && !sub.Plan.Free() {
-			interval = billing.Year
+	offered := intervalsOffered(plans)
+	if !slices.Contains(offered, interval) {
+		if interval != (billing.Interval{}) {
+			status = http.StatusBadRequest
+			flash = &views.Flash{Kind: "error", Message: fmt.Sprintf("%s is not a billing interval on sale; choose one of the intervals shown.", interval.Label())}
 		}
+		interval = defaultInterval(sub, offered)
 	}
 	p := views.SubscriptionPage{
 		Page: h.basePage(c, "Your subscription"), Current: currentPlanView(sub), Notice: subscriptionNotice(sub),
-		Interval: string(interval), MonthURL: "/subscription?interval=month", YearURL: "/subscription?interval=year",
+	}
+	for _, i := range offered {
+		p.Intervals = append(p.Intervals, views.IntervalOption{Label: i.Label(), URL: "/subscription?interval=" + i.Key(), Current: i == interval})
 	}
 	p.Nav, p.Flash = "subscription", flash
 	if p.Embed != nil && changeNotices[c.Query("notice")] {
@@ -71,15 +78,23 @@ func (h *Handlers) renderSubscription(c *gin.Context, status int, interval billi
 			p.Flash.Message = fmt.Sprintf("Your change to %s is scheduled for %s. You keep %s until then.", sc.Plan.Name(), day(sc.EffectiveAt), sub.Plan.Name())
 		}
 	}
+	policy := h.Billing.Policy()
+	if !policy.Switches.Cancel {
+		p.Current.CancelURL = ""
+	}
 	for _, plan := range plans {
 		card := planCard(sub, plan, plans)
 		if scheduled && plan.ID == sc.Plan.ID {
 			card.Scheduled = "Starts on " + day(sc.EffectiveAt)
 		}
+		// What the operator does not offer is shown as such, not as a button that fails.
+		if _, err := policy.Decide(sub, plan); err != nil && !card.IsCurrent && card.Blocked == "" && sub.Status != billing.Overdue {
+			card.Blocked = err.Error()
+		}
 		switch {
 		case plan.Free():
 			p.FreePlans = append(p.FreePlans, card)
-		case plan.Interval == interval:
+		case plan.Interval == interval && plan.Active:
 			p.Plans = append(p.Plans, card)
 		}
 	}
@@ -168,16 +183,16 @@ func planCard(sub billing.Subscription, plan billing.Plan, all []billing.Plan) v
 		PriceSuffix: priceSuffix(plan), Features: plan.Product.Features, IsCurrent: plan.ID == sub.Plan.ID,
 		ChooseURL: "/subscription/change?plan=" + url.QueryEscape(plan.ID), ActionLabel: "Switch",
 	}
-	switch billing.CompareMonthly(plan, sub.Plan) {
-	case 1:
+	switch {
+	case billing.Upgrade(sub.Plan, plan):
 		card.ActionLabel = "Upgrade"
-	case -1:
+	case billing.Upgrade(plan, sub.Plan):
 		card.ActionLabel = "Downgrade"
 	}
 	if sub.Status == billing.Overdue && !plan.Free() {
 		card.Blocked = "Available once the overdue payment is made"
 	}
-	if plan.Product.ID == sub.Plan.Product.ID && !plan.Free() {
+	if plan.Product.Same(sub.Plan.Product) && !plan.Free() {
 		card.ActionLabel = "Switch" // same product, other interval
 	}
 	if monthly, annual, ok := pair(plan, all); ok {
@@ -190,6 +205,32 @@ func planCard(sub billing.Subscription, plan billing.Plan, all []billing.Plan) v
 		}
 	}
 	return card
+}
+
+// intervalsOffered lists the intervals of the paid plans on sale, shortest first.
+func intervalsOffered(plans []billing.Plan) []billing.Interval {
+	var out []billing.Interval
+	for _, p := range plans {
+		if p.Active && !p.Free() && !slices.Contains(out, p.Interval) {
+			out = append(out, p.Interval)
+		}
+	}
+	slices.SortFunc(out, billing.CompareLength)
+	return out
+}
+
+// defaultInterval is the picker's first tab: the customer's own interval
+// when it is on sale, else Monthly, else the shortest on sale.
+func defaultInterval(sub billing.Subscription, offered []billing.Interval) billing.Interval {
+	switch {
+	case len(offered) == 0:
+		return billing.Month
+	case !sub.Plan.Free() && slices.Contains(offered, sub.Plan.Interval):
+		return sub.Plan.Interval
+	case slices.Contains(offered, billing.Month):
+		return billing.Month
+	}
+	return offered[0]
 }
 
 // pair finds the monthly and annual plans of plan's product.

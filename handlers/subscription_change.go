@@ -84,7 +84,7 @@ func (h *Handlers) changeRejected(c *gin.Context, err error) bool {
 		status = http.StatusConflict
 	}
 	if errors.As(err, &verr) || conflict != nil {
-		if rerr := h.renderSubscription(c, status, "", &views.Flash{Kind: "error", Message: err.Error()}); rerr == nil {
+		if rerr := h.renderSubscription(c, status, billing.Interval{}, &views.Flash{Kind: "error", Message: err.Error()}); rerr == nil {
 			return true
 		}
 	}

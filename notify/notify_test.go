@@ -17,6 +17,7 @@ import (
 	"github.com/billingportal/portal/app"
 	"github.com/billingportal/portal/billing"
 	"github.com/billingportal/portal/clock"
+	"github.com/billingportal/portal/config/configtest"
 	"github.com/billingportal/portal/notify"
 	"github.com/billingportal/portal/webhooksig"
 )
@@ -52,7 +53,7 @@ func TestDeliveryRetriesAcrossARestart(t *testing.T) {
 	app1 := httptest.NewServer(recv)
 	defer app1.Close()
 	wall := clock.NewOffset(clock.System{})
-	cfg := app.Config{DBPath: filepath.Join(t.TempDir(), "portal.db"), BaseURL: "http://127.0.0.1:1", Demo: true, Wall: wall,
+	cfg := app.Config{DBPath: filepath.Join(t.TempDir(), "portal.db"), BaseURL: "http://127.0.0.1:1", Demo: true, Wall: wall, Portal: configtest.Example(t),
 		PasswordCost: bcrypt.MinCost, AppWebhookURL: app1.URL, AppWebhookSecret: secret, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx := context.Background()
 

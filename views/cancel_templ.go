@@ -44,7 +44,7 @@ func Cancel(p CancelPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"mx-auto max-w-xl\"><a href=\"/subscription\" class=\"rounded text-sm font-medium text-accent hover:underline focus-ring\">← Back to your subscription</a><h1 class=\"mt-3 text-2xl font-bold tracking-tight\">Cancel ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"mx-auto max-w-xl\"><a href=\"/subscription\" class=\"rounded text-sm font-medium text-link hover:underline focus-ring\">← Back to your subscription</a><h1 class=\"mt-3 text-2xl font-bold tracking-tight\">Cancel ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -42,7 +42,7 @@ func Change(p ChangePage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"mx-auto max-w-2xl\"><a href=\"/subscription\" class=\"text-sm font-medium text-accent hover:underline focus-ring rounded\">← Back to plans</a><h1 class=\"mt-3 text-2xl font-bold tracking-tight\">Confirm your plan change</h1>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"mx-auto max-w-2xl\"><a href=\"/subscription\" class=\"text-sm font-medium text-link hover:underline focus-ring rounded\">← Back to plans</a><h1 class=\"mt-3 text-2xl font-bold tracking-tight\">Confirm your plan change</h1>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -71,7 +71,7 @@ func Change(p ChangePage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				for _, t := range p.Timings {
-					var templ_7745c5c3_Var4 = []any{"block rounded-xl border p-4 focus-ring", templ.KV("border-accent bg-accent/10 ring-1 ring-accent", t.Selected), templ.KV("border-slate-200 bg-white hover:border-slate-400", !t.Selected)}
+					var templ_7745c5c3_Var4 = []any{"block rounded-xl border p-4 focus-ring", templ.KV("border-accent bg-slate-50 ring-1 ring-accent", t.Selected), templ.KV("border-slate-200 bg-white hover:border-slate-400", !t.Selected)}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var4...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -177,7 +177,7 @@ func Change(p ChangePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</p></div><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"mx-auto h-6 w-6 rotate-90 fill-slate-400 sm:rotate-0\"><path d=\"M10.3 3.3a1 1 0 0 1 1.4 0l6 6a1 1 0 0 1 0 1.4l-6 6a1 1 0 0 1-1.4-1.4L14.58 11H3a1 1 0 1 1 0-2h11.59l-4.3-4.3a1 1 0 0 1 0-1.4Z\"></path></svg><div class=\"rounded-lg bg-accent/10 p-4 ring-1 ring-accent/30\"><p class=\"text-xs font-semibold uppercase tracking-wide text-slate-900\">To</p><p class=\"mt-1 font-semibold\" data-testid=\"change-to\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</p></div><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"mx-auto h-6 w-6 rotate-90 fill-slate-400 sm:rotate-0\"><path d=\"M10.3 3.3a1 1 0 0 1 1.4 0l6 6a1 1 0 0 1 0 1.4l-6 6a1 1 0 0 1-1.4-1.4L14.58 11H3a1 1 0 1 1 0-2h11.59l-4.3-4.3a1 1 0 0 1 0-1.4Z\"></path></svg><div class=\"rounded-lg bg-white p-4 ring-2 ring-accent\"><p class=\"text-xs font-semibold uppercase tracking-wide text-link\">To</p><p class=\"mt-1 font-semibold\" data-testid=\"change-to\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

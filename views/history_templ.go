@@ -318,7 +318,7 @@ func invoiceTable(invoices []InvoiceRow) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if inv.ByManager {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<span class=\"block text-xs font-semibold text-accent\">Changed by your account manager</span> ")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<span class=\"block text-xs font-semibold text-link\">Changed by your account manager</span> ")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

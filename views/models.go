@@ -5,12 +5,22 @@ package views
 // Page is what every page's layout needs.
 type Page struct {
 	Title         string
+	Brand         Brand
 	User          *User // nil when signed out
 	Nav           string
 	Flash         *Flash
 	Impersonation *Impersonation
 	Embed         *Embed // set when the portal runs inside an app's frame
 	PlanChanged   string // plan id, when the page follows a change the embedding app should hear of
+}
+
+// Brand is the operator's brand as the layout shows it.
+type Brand struct {
+	Name         string // in the header and every title
+	LogoURL      string // "" shows a plain mark
+	ThemeURL     string // stylesheet with the accent colours
+	SupportEmail string // "" when none is given
+	SellerName   string // who sells, in the footer
 }
 
 // Embed describes the app framing the portal.
@@ -75,8 +85,8 @@ type CurrentPlan struct {
 	ProductName string
 	Description string
 	Price       string
-	PriceSuffix string // "/ month", "/ year" or ""
-	Interval    string // Monthly or Annual; "" for free
+	PriceSuffix string // "/ month", "every 3 months" or "forever"
+	Interval    string // Monthly, Annual, Quarterly…; "" for free
 	Status      string // pending, active, cancelling, overdue, canceled
 	StatusLabel string
 	PeriodStart string
@@ -116,11 +126,16 @@ type SubscriptionPage struct {
 	Current   CurrentPlan
 	Notice    *Notice
 	Scheduled *Scheduled
-	Interval  string // month or year: which prices the picker shows
-	MonthURL  string
-	YearURL   string
+	Intervals []IntervalOption // the intervals the catalogue sells, shortest first
 	Plans     []PlanCard
 	FreePlans []PlanCard
+}
+
+// IntervalOption is one tab of the interval picker.
+type IntervalOption struct {
+	Label   string // Weekly, Monthly, Quarterly, Annual, Every 2 weeks
+	URL     string
+	Current bool
 }
 
 // ChangePage confirms a plan change before any money moves.
@@ -381,3 +396,30 @@ type HealthPage struct {
 
 // ViolationRow is one broken invariant.
 type ViolationRow struct{ Rule, Subject, Detail string }
+
+// CataloguePage is the managers' read-only view of the catalogue.
+type CataloguePage struct {
+	Page
+	Products []CatalogueProduct
+}
+
+// CatalogueProduct is one product and its plans.
+type CatalogueProduct struct {
+	Key         string
+	Name        string
+	Description string
+	Rank        string
+	Limits      []Limit
+	Plans       []CataloguePlan
+}
+
+// CataloguePlan is one plan row.
+type CataloguePlan struct {
+	ID          string
+	Price       string
+	Interval    string // "Quarterly (every 3 months)"; "—" for the free plan
+	Currency    string
+	Active      bool
+	Default     bool
+	Subscribers string
+}

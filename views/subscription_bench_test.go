@@ -16,7 +16,7 @@ func BenchmarkSubscriptionPage(b *testing.B) {
 			PeriodEnd: "12 December 2026", RenewLabel: "Renews on", Features: []string{"10 apps", "No watermark", "Priority email support"},
 			Limits: []Limit{{"Apps", "10"}, {"Watermark", "Removed"}}, CancelURL: "/subscription/cancel"},
 		Scheduled: &Scheduled{PlanName: "Starter Monthly", Price: "$9.00 / month", Date: "12 December 2026"},
-		Interval:  "month", MonthURL: "/subscription?interval=month", YearURL: "/subscription?interval=year",
+		Intervals: []IntervalOption{{"Monthly", "/subscription?interval=month", true}, {"Annual", "/subscription?interval=year", false}},
 	}
 	for _, name := range []string{"Starter", "Pro", "Business"} {
 		p.Plans = append(p.Plans, PlanCard{ID: name, ProductName: name, Description: "A plan", Price: "$29.00", PriceSuffix: "/ month",

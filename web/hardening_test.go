@@ -11,7 +11,6 @@ import (
 	"html"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,6 +23,7 @@ import (
 	"github.com/billingportal/portal/app"
 	"github.com/billingportal/portal/apptest"
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/brand"
 	"github.com/billingportal/portal/db/dbtest"
 	"github.com/billingportal/portal/static"
 )
@@ -583,21 +583,14 @@ func TestManagersReadableAuditAndTools(t *testing.T) {
 	}
 }
 
-// contrast is the WCAG contrast ratio of "r g b" against white.
-func contrast(t *testing.T, rgb string) float64 {
+// rgb reads "r g b" channels as the theme stylesheet writes them.
+func rgb(t *testing.T, channels string) brand.RGB {
 	t.Helper()
-	var r, g, b float64
-	if _, err := fmt.Sscanf(rgb, "%g %g %g", &r, &g, &b); err != nil {
-		t.Fatalf("accent %q: %v", rgb, err)
+	var r, g, b uint8
+	if _, err := fmt.Sscanf(channels, "%d %d %d", &r, &g, &b); err != nil {
+		t.Fatalf("colour %q: %v", channels, err)
 	}
-	lin := func(v float64) float64 {
-		v /= 255
-		if v <= 0.04045 {
-			return v / 12.92
-		}
-		return math.Pow((v+0.055)/1.055, 2.4)
-	}
-	return 1.05 / (0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b) + 0.05)
+	return brand.RGB{R: r, G: g, B: b}
 }
 
 // Item 18: the embedded frame has its own navigation to the billing
@@ -618,17 +611,24 @@ func TestEmbeddedFrameNavigationAndAccent(t *testing.T) {
 			t.Errorf("embedded %s links outside the frame's pages", p)
 		}
 	}
-	accent := regexp.MustCompile(`--accent:(\d+ \d+ \d+)`)
+	// An app's pale accent stays the app's colour on buttons, with text
+	// dark enough to read on it; links use it darkened until readable on
+	// white. A readable accent is kept as given.
+	vars := regexp.MustCompile(`--accent:(\d+ \d+ \d+);--on-accent:(\d+ \d+ \d+);--link:(\d+ \d+ \d+)`)
 	for hex, want := range map[string]string{"facc15": "", "ffffff": "", "0f766e": "15 118 110", "4f46e5": "79 70 229"} {
-		m := accent.FindStringSubmatch(c.Get("/embed/theme.css?accent=" + hex).Body)
+		m := vars.FindStringSubmatch(c.Get("/embed/theme.css?accent=" + hex).Body)
 		if m == nil {
-			t.Fatalf("theme for %s has no accent", hex)
+			t.Fatalf("theme for %s has no accent, text and link colours", hex)
 		}
-		if ratio := contrast(t, m[1]); ratio < 4.5 {
-			t.Errorf("accent #%s served as %s: %.2f:1 against white, want at least 4.5:1", hex, m[1], ratio)
+		accent, onAccent, link := rgb(t, m[1]), rgb(t, m[2]), rgb(t, m[3])
+		if ratio := brand.Contrast(accent, onAccent); ratio < 4.5 {
+			t.Errorf("accent #%s: text on it at %.2f:1, want at least 4.5:1", hex, ratio)
 		}
-		if want != "" && m[1] != want {
-			t.Errorf("accent #%s, readable already, was changed to %s", hex, m[1])
+		if ratio := brand.Contrast(link, brand.White); ratio < 4.5 {
+			t.Errorf("accent #%s: links at %.2f:1 on white, want at least 4.5:1", hex, ratio)
+		}
+		if want != "" && (m[1] != want || m[3] != want) {
+			t.Errorf("accent #%s, readable already, was changed to %s / %s", hex, m[1], m[3])
 		}
 	}
 }

@@ -46,9 +46,11 @@ func logPath(c *gin.Context) string {
 
 // contentSecurityPolicy allows no inline script or style; formAction lists
 // where forms may post and redirect (the portal and the checkout
-// provider), frameAncestors who may frame the page.
-func contentSecurityPolicy(formAction, frameAncestors string) string {
-	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+// provider), frameAncestors who may frame the page; logoOrigin, when set, is
+// where the brand's logo comes from.
+func contentSecurityPolicy(formAction, frameAncestors, logoOrigin string) string {
+	img := strings.TrimSpace("'self' data: " + logoOrigin)
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; connect-src 'self'; " +
 		"base-uri 'none'; object-src 'none'; form-action " + formAction + "; frame-ancestors " + frameAncestors
 }
 

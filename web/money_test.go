@@ -13,6 +13,7 @@ import (
 
 	"github.com/billingportal/portal/app"
 	"github.com/billingportal/portal/apptest"
+	"github.com/billingportal/portal/config/configtest"
 )
 
 func TestIdempotencyKeyHoldsUnderConcurrency(t *testing.T) {
@@ -75,7 +76,7 @@ func TestSandboxRedeliversFromItsQueueAfterAnOutage(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	cfg := app.Config{BaseURL: "http://" + addr, Demo: true, Wall: wall, PasswordCost: 4,
-		Logger: quietLogger()}
+		Logger: quietLogger(), Portal: configtest.Example(t)}
 	apptest.UseTestDatabase(t, &cfg)
 	a, err := app.New(context.Background(), cfg)
 	if err != nil {

@@ -32,6 +32,8 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	r.NoRoute(loadUser(d.Accounts, cookies, d.Log), h.NotFound)
 
 	r.GET("/embed/theme.css", h.EmbedTheme)
+	r.GET("/theme.css", h.ThemeCSS)
+	r.GET("/brand/logo", h.BrandLogo)
 
 	pages := r.Group("/", loadUser(d.Accounts, cookies, d.Log), framePolicy(embedCSP))
 	pages.GET("/", requireUser, h.Home)
@@ -65,6 +67,7 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 
 	manage := pages.Group("/manage", requireUser, requireManager(h))
 	manage.GET("/customers", h.Customers)
+	manage.GET("/catalogue", h.ManageCatalogue)
 	manage.GET("/customers/:id", h.Customer)
 	manage.POST("/customers/:id/impersonate", h.Impersonate)
 	manage.GET("/audit", h.AuditLog)

@@ -24,6 +24,7 @@ type Deps struct {
 	EmbedOrigins   []string // who may frame embedded sessions
 	ProviderPages  *ProviderPages
 	TrustedProxies []string // reverse proxies whose forwarding headers name the client
+	LogoOrigin     string   // where the brand's logo is served from when it is a URL; "" otherwise
 	Log            *slog.Logger
 }
 
@@ -51,11 +52,11 @@ func NewServer(d Deps) http.Handler {
 	if len(d.EmbedOrigins) > 0 {
 		frameAncestors = strings.Join(d.EmbedOrigins, " ")
 	}
-	embedCSP := contentSecurityPolicy(formAction, frameAncestors)
+	embedCSP := contentSecurityPolicy(formAction, frameAncestors, d.LogoOrigin)
 	// A hosted payment form redirects to the checkout's return URL, which
 	// for embedded sessions is on the app's origin; browsers apply
 	// form-action to that redirect.
-	providerCSP := contentSecurityPolicy(strings.TrimSpace(formAction+" "+strings.Join(d.EmbedOrigins, " ")), "'none'")
+	providerCSP := contentSecurityPolicy(strings.TrimSpace(formAction+" "+strings.Join(d.EmbedOrigins, " ")), "'none'", d.LogoOrigin)
 	d.Handlers.Cookies, d.Handlers.Log, d.Handlers.EmbedCSP, d.Handlers.ProviderCSP = cookies, d.Log, embedCSP, providerCSP
 	h := handlers.New(d.Handlers)
 
@@ -65,7 +66,7 @@ func NewServer(d Deps) http.Handler {
 	r.Use(requestLog(d.Log), m.observe, gin.CustomRecovery(func(c *gin.Context, err any) {
 		d.Log.Error("panic", "err", err, "request_id", handlers.RequestID(c))
 		c.AbortWithStatus(http.StatusInternalServerError)
-	}), securityHeaders(contentSecurityPolicy(formAction, "'none'")), crossOrigin(http.NewCrossOriginProtection()), limitBody)
+	}), securityHeaders(contentSecurityPolicy(formAction, "'none'", d.LogoOrigin)), crossOrigin(http.NewCrossOriginProtection()), limitBody)
 	r.GET("/static/:name", serveStatic)
 	routes(r, h, cookies, d, embedCSP, providerCSP)
 	// Metrics are for the operator's scraper, which sends the server key.

@@ -19,9 +19,10 @@ import (
 	"time"
 
 	"github.com/billingportal/portal/account"
+	"github.com/billingportal/portal/billing"
 	"github.com/billingportal/portal/checkout/sandbox"
+	"github.com/billingportal/portal/config/configtest"
 	"github.com/billingportal/portal/db"
-	"github.com/billingportal/portal/demo"
 )
 
 // PostgresEnv names the environment variable that holds a PostgreSQL
@@ -119,15 +120,22 @@ func withDatabase(server, name string) string {
 	return u.String()
 }
 
-// New opens a fresh database for t with the demo catalogue.
+// New opens a fresh database for t, with the demo catalogue of
+// portal.example.yaml.
 func New(t testing.TB) *db.Store {
+	t.Helper()
+	return WithPlans(t, configtest.Example(t).Plans)
+}
+
+// WithPlans opens a fresh database for t with the given catalogue.
+func WithPlans(t testing.TB, plans []billing.Plan) *db.Store {
 	t.Helper()
 	s, err := db.Open(context.Background(), Target(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	if err := s.SeedCatalogue(context.Background(), demo.Catalogue()); err != nil {
+	if err := s.SyncCatalogue(context.Background(), plans); err != nil {
 		t.Fatal(err)
 	}
 	return s
