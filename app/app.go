@@ -174,8 +174,15 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		accent, _ := brand.ParseHex(brand.Default.Accent)
 		portal.Theme = brand.NewTheme(accent)
 	}
-	billingClock := clock.NewOffset(cfg.Wall)
-	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20, cfg.LoginSlowdown), account.Config{PasswordCost: cfg.PasswordCost})
+	// The test clock's offset and the sign-in throttle live in the
+	// database, so they survive restarts and every process sharing a
+	// PostgreSQL database reads the same ones.
+	billingClock, err := clock.NewStoredOffset(ctx, cfg.Wall, store, store.Engine() == db.Postgres)
+	if err != nil {
+		return nil, err
+	}
+	throttle := account.NewThrottle(store.Throttle(), cfg.Wall, 15*time.Minute, 5, 20, cfg.LoginSlowdown)
+	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, throttle, account.Config{PasswordCost: cfg.PasswordCost})
 	sandboxStore, err := sandbox.OpenStore(ctx, store.Writer(), store.Engine() == db.Postgres, store.MigrateFS)
 	if err != nil {
 		return nil, err
@@ -183,7 +190,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	provider := sandbox.New(sandboxStore, sandbox.Config{BaseURL: cfg.BaseURL, WebhookURL: cfg.BaseURL + "/webhooks/" + sandbox.Name,
 		Secrets: [][]byte{[]byte(webhookSecret)}, Clock: billingClock, Wall: cfg.Wall, Logger: cfg.Logger})
 	svc := billing.NewService(store, provider, billingClock, billing.Options{
-		Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "", Policy: &portal.Policy,
+		Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "", Policy: &portal.Policy, Wall: cfg.Wall,
 		ReturnURL: func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
 	})
 	if cfg.Demo {

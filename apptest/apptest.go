@@ -43,6 +43,24 @@ func Start(t testing.TB, modify ...func(*app.Config)) *Server {
 	for _, m := range modify {
 		m(&cfg)
 	}
+	return serve(t, ln, cfg)
+}
+
+// Another runs a second portal on a free port on s's database, as a
+// second process behind a load balancer would.
+func (s *Server) Another(t testing.TB) *Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.App.Config
+	cfg.BaseURL = "http://" + ln.Addr().String()
+	return serve(t, ln, cfg)
+}
+
+func serve(t testing.TB, ln net.Listener, cfg app.Config) *Server {
+	t.Helper()
 	a, err := app.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +71,7 @@ func Start(t testing.TB, modify ...func(*app.Config)) *Server {
 		srv.Close()
 		_ = a.Close()
 	})
-	return &Server{URL: base, App: a}
+	return &Server{URL: cfg.BaseURL, App: a}
 }
 
 // UseTestDatabase points cfg at a fresh database for t: SQLite, or

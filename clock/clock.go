@@ -3,6 +3,8 @@
 package clock
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -21,17 +23,57 @@ func (System) Now() time.Time { return time.Now().UTC().Truncate(time.Second) }
 
 // Offset is a clock that runs with the wall clock plus an offset that only
 // moves forward. It backs the sandbox test clock and time-travel tests.
+// With a store, the offset is kept in the database: it survives a restart,
+// and with shared set (several processes on one database) every reading
+// takes the offset from the store, so an advance made by one process holds
+// at once in all of them.
 type Offset struct {
 	mu     sync.Mutex
 	base   Clock
 	offset time.Duration
+	store  OffsetStore
+	shared bool
 }
 
-// NewOffset returns a clock that reads base and adds the advances made so far.
+// OffsetStore keeps a test clock's offset.
+type OffsetStore interface {
+	// TestClockOffset returns the stored offset (0 when none is).
+	TestClockOffset(ctx context.Context) (time.Duration, error)
+	// AdvanceTestClock adds d to the stored offset, atomically, and
+	// returns the new offset.
+	AdvanceTestClock(ctx context.Context, d time.Duration) (time.Duration, error)
+}
+
+// NewOffset returns a clock that reads base and adds the advances made so
+// far, kept in memory.
 func NewOffset(base Clock) *Offset { return &Offset{base: base} }
+
+// NewStoredOffset returns a clock whose offset is kept in store, starting
+// from the stored one. shared rereads it on every reading.
+func NewStoredOffset(ctx context.Context, base Clock, store OffsetStore, shared bool) (*Offset, error) {
+	offset, err := store.TestClockOffset(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("clock: test clock offset: %w", err)
+	}
+	return &Offset{base: base, offset: offset, store: store, shared: shared}, nil
+}
+
+// readTimeout bounds reading a shared offset; past it the last offset read
+// is used.
+const readTimeout = 2 * time.Second
 
 // Now returns base time plus the accumulated offset.
 func (c *Offset) Now() time.Time {
+	if c.shared {
+		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+		offset, err := c.store.TestClockOffset(ctx)
+		cancel()
+		if err == nil {
+			c.mu.Lock()
+			c.offset = max(c.offset, offset) // never backwards, even past a failed read
+			c.mu.Unlock()
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.base.Now().Add(c.offset)
@@ -39,13 +81,24 @@ func (c *Offset) Now() time.Time {
 
 // Advance moves the clock forward by d; negative durations are ignored
 // because billing time never runs backwards.
-func (c *Offset) Advance(d time.Duration) {
+func (c *Offset) Advance(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
-		return
+		return nil
+	}
+	if c.store == nil {
+		c.mu.Lock()
+		c.offset += d
+		c.mu.Unlock()
+		return nil
+	}
+	offset, err := c.store.AdvanceTestClock(ctx, d)
+	if err != nil {
+		return fmt.Errorf("clock: advance: %w", err)
 	}
 	c.mu.Lock()
-	c.offset += d
+	c.offset = max(c.offset, offset)
 	c.mu.Unlock()
+	return nil
 }
 
 // Fixed is a clock that stands still until Set or Advance; for tests.

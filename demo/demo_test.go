@@ -19,7 +19,7 @@ import (
 func TestSeedIsIdempotentAndMatchesTheContract(t *testing.T) {
 	store := dbtest.New(t)
 	now := time.Date(2027, 3, 10, 8, 0, 0, 0, time.UTC)
-	accounts := account.NewService(store.Accounts(), store.Accounts(), clock.NewFixed(now), account.NewThrottle(clock.NewFixed(now), time.Minute, 5, 5, time.Second), account.Config{PasswordCost: bcrypt.MinCost})
+	accounts := account.NewService(store.Accounts(), store.Accounts(), clock.NewFixed(now), account.NewThrottle(account.NewMemoryThrottleStore(), clock.NewFixed(now), time.Minute, 5, 5, time.Second), account.Config{PasswordCost: bcrypt.MinCost})
 	ctx := context.Background()
 	cards, err := sandbox.OpenStore(ctx, store.Writer(), store.Engine() == db.Postgres, store.MigrateFS)
 	if err != nil {

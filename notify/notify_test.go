@@ -77,7 +77,7 @@ func TestDeliveryRetriesAcrossARestart(t *testing.T) {
 	}
 	deliver(first, 0) // refused
 	deliver(first, 0) // not due again yet: backoff
-	wall.Advance(notify.Backoff(1))
+	_ = wall.Advance(ctx, notify.Backoff(1))
 	deliver(first, 0) // refused again
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestDeliveryRetriesAcrossARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer second.Close()
-	wall.Advance(notify.Backoff(2))
+	_ = wall.Advance(ctx, notify.Backoff(2))
 	deliver(second, 1)
 	deliver(second, 0)
 

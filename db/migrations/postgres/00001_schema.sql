@@ -297,6 +297,33 @@ CREATE TABLE health_probe (
     checked_at BIGINT  NOT NULL
 );
 
+-- Shared by every process (SQLite's 00060): the sign-in throttle's counts,
+-- the worker's claims on due items, and the test clock's offset.
+CREATE TABLE login_failures (
+    key TEXT   NOT NULL, -- "e:<email>" or "a:<address>"
+    at  BIGINT NOT NULL
+);
+CREATE INDEX login_failures_by_key ON login_failures (key, at);
+CREATE INDEX login_failures_by_at ON login_failures (at);
+
+CREATE TABLE login_addresses (
+    email TEXT   NOT NULL,
+    ip    TEXT   NOT NULL,
+    at    BIGINT NOT NULL,
+    PRIMARY KEY (email, ip)
+);
+
+CREATE TABLE work_claims (
+    item       TEXT   PRIMARY KEY,
+    owner      TEXT   NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+
+CREATE TABLE test_clock (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    offset_ns BIGINT  NOT NULL
+);
+
 -- +goose Down
 DROP SCHEMA public CASCADE;
 CREATE SCHEMA public;
