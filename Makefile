@@ -29,9 +29,9 @@ test: fmt-check vet check-generated browser-deps
 	go test -count=1 -run TestModelRandomSequencesKeepTheBooks ./billing/
 	@$(MAKE) --no-print-directory test-postgres
 
-# The packages whose tests also run on PostgreSQL: the store, the sign-in throttle, the money (service, ledger, model test), the demo
-# data, the HTTP and API tests, and the two-process test.
-POSTGRES_PACKAGES := ./db/... ./account/ ./billing/ ./demo/ ./web/ .
+# The packages whose tests also run on PostgreSQL: the store, the sign-in throttle, the money (service, ledger,
+# model test), the demo data, the app notifications, the HTTP and API tests, and the two-process test.
+POSTGRES_PACKAGES := ./db/... ./account/ ./billing/ ./demo/ ./notify/ ./web/ .
 
 ## test-postgres: start a throw-away PostgreSQL cluster (installing postgresql when missing), run those tests on it, stop it
 test-postgres:
