@@ -23,6 +23,7 @@ type Service struct {
 	returnURL   func(sessionID string) string
 	log         *slog.Logger
 	notify      bool
+	mail        mailer // mail to customers; the zero value sends none
 }
 
 // Options configures a Service.

@@ -29,6 +29,8 @@ type Reader interface {
 	SubscriptionsDue(ctx context.Context, now time.Time) ([]int64, error)
 	Charge(ctx context.Context, id string) (Charge, error)
 	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, int, error)
+	mailReader
+	detailsReader
 }
 
 // AuditFilter selects audit entries; zero fields match everything.
@@ -62,6 +64,8 @@ type Tx interface {
 	RecordProviderEvent(ctx context.Context, provider, eventID string, at time.Time) (bool, error)
 	AddAudit(ctx context.Context, e AuditEntry) error
 	EnqueueNotification(ctx context.Context, n Notification) error
+	mailTx
+	detailsTx
 }
 
 // Store is the persistence billing needs.

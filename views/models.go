@@ -359,3 +359,18 @@ type CheckoutHandoffPage struct {
 	Amount     string
 	PaymentURL string
 }
+
+// MailView is a mail to a customer: a heading, a few paragraphs, the facts
+// in a small table, and one button.
+type MailView struct {
+	Brand       string
+	Preheader   string // the line mail apps show after the subject
+	Heading     string
+	Paragraphs  []string
+	Facts       []Line
+	ButtonLabel string
+	ButtonURL   string
+	After       []string // paragraphs after the button
+	Footer      string   // why the customer gets this mail
+	PrefsURL    string   // where to turn this kind of mail off; "" when it cannot be
+}
