@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -20,7 +21,9 @@ import (
 	"github.com/billingportal/portal/clock"
 	"github.com/billingportal/portal/db"
 	"github.com/billingportal/portal/demo"
+	"github.com/billingportal/portal/email"
 	"github.com/billingportal/portal/handlers"
+	"github.com/billingportal/portal/invoicepdf"
 	"github.com/billingportal/portal/notify"
 	"github.com/billingportal/portal/web"
 )
@@ -40,7 +43,18 @@ type Config struct {
 	PasswordCost     int         // bcrypt cost; 0 is bcrypt's default
 	AppWebhookURL    string      // where subscription.updated notifications go; "" sends none
 	AppWebhookSecret string      // signs them; required with AppWebhookURL
+	SMTPURL          string      // where mail is sent; "" keeps it in the outbox
+	MailFrom         string      // the From of every mail; required with SMTPURL
+	Seller           invoicepdf.Seller
+	Brand            string // the name mails are signed with
 }
+
+// DefaultSeller issues invoices until the configuration file names the
+// seller; these are the example seller of portal.example.yaml.
+var DefaultSeller = invoicepdf.Seller{Name: "Acme Notes Ltd", Address: "1 Main St\nSpringfield", TaxID: "GB123456789", Email: "billing@acme.test"}
+
+// DefaultBrand signs mails until the configuration file names the brand.
+const DefaultBrand = "Acme Notes"
 
 // App is an assembled portal.
 type App struct {
@@ -52,6 +66,8 @@ type App struct {
 	Handler  http.Handler
 	Config   Config
 	Notifier *notify.Sender // nil without APP_WEBHOOK_URL
+	Mailer   *email.Sender  // nil without SMTP_URL: mail then stays in the outbox
+	Invoices *invoicepdf.Renderer
 }
 
 // minSecretLen is the shortest secret accepted from the environment.
@@ -102,6 +118,25 @@ func (cfg *Config) defaults() error {
 			return fmt.Errorf("EMBED_ORIGINS: %q is not an origin such as https://app.example.com", o)
 		}
 	}
+	if cfg.Seller.Name == "" {
+		cfg.Seller = DefaultSeller
+	}
+	if cfg.Brand == "" {
+		cfg.Brand = DefaultBrand
+	}
+	if cfg.SMTPURL != "" {
+		if _, err := email.ParseSMTPURL(cfg.SMTPURL); err != nil {
+			return err
+		}
+		if cfg.MailFrom == "" {
+			return errors.New("MAIL_FROM is required with SMTP_URL, e.g. \"Acme Billing <billing@acme.test>\"")
+		}
+	}
+	if cfg.MailFrom != "" {
+		if _, err := email.ParseFrom(cfg.MailFrom); err != nil {
+			return err
+		}
+	}
 	for name, v := range map[string]string{"SESSION_SECRET": cfg.SessionSecret, "BILLING_API_KEY": cfg.APIKey} {
 		if v != "" && len(v) < minSecretLen {
 			return fmt.Errorf("%s must be at least %d characters", name, minSecretLen)
@@ -123,12 +158,21 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		return nil, err
 	}
 	billingClock := clock.NewOffset(cfg.Wall)
-	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20), account.Config{PasswordCost: cfg.PasswordCost})
+	composer := email.Composer{Brand: cfg.Brand}
+	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20),
+		account.Config{PasswordCost: cfg.PasswordCost, Passwords: store.Accounts(), ResetMail: composer.PasswordReset,
+			ResetURL: func(token string) string { return cfg.BaseURL + "/password/reset/" + token }})
 	provider := sandbox.New(store, billingClock, cfg.BaseURL, cfg.BaseURL+"/webhooks/sandbox", []byte(webhookSecret), cfg.Logger)
 	svc := billing.NewService(store, provider, billingClock, billing.Options{
 		ProviderName: "sandbox", Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "",
 		ReturnURL: func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
 	})
+	svc.UseMail(composer, cfg.BaseURL)
+	invoices := invoicepdf.New(cfg.Seller)
+	mailer, err := newMailer(cfg, store, invoices)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Demo {
 		if err := demo.Seed(ctx, accounts, store, store, billingClock.Now()); err != nil {
 			return nil, err
@@ -138,9 +182,11 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		Accounts: accounts, SessionSecret: sessionSecret, SessionMaxAge: 12 * time.Hour, Log: cfg.Logger, EmbedOrigins: cfg.EmbedOrigins,
 		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Sandbox: provider, Ping: store.Ping, Wall: cfg.Wall,
 			WebhookSecrets: [][]byte{[]byte(webhookSecret)}, TestClock: billingClock, APIKey: cfg.APIKey,
-			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store)},
+			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store),
+			InvoicePDFs: invoices, Mail: store, MailSending: mailer != nil, MailWake: wakeOf(mailer)},
 	})
-	a := &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg}
+	a := &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg,
+		Mailer: mailer, Invoices: invoices}
 	if cfg.AppWebhookURL != "" {
 		a.Notifier = notify.New(store, cfg.AppWebhookURL, []byte(cfg.AppWebhookSecret), cfg.Wall, cfg.Logger)
 	}
@@ -170,6 +216,43 @@ const WorkerInterval = time.Minute
 
 // NotifyInterval is how often queued notifications are looked at.
 const NotifyInterval = time.Second
+
+// MailInterval is how often the mail outbox is looked at; a reset link
+// wakes the worker at once.
+const MailInterval = 5 * time.Second
+
+// wakeOf is the mail worker's wake-up call, nil when no worker runs.
+func wakeOf(m *email.Sender) func() {
+	if m == nil {
+		return nil
+	}
+	return m.Wake
+}
+
+// newMailer builds the mail worker when SMTP_URL is set; receipts get the
+// invoice's PDF attached.
+func newMailer(cfg Config, store *db.Store, invoices *invoicepdf.Renderer) (*email.Sender, error) {
+	if cfg.SMTPURL == "" {
+		return nil, nil
+	}
+	server, err := email.ParseSMTPURL(cfg.SMTPURL)
+	if err != nil {
+		return nil, err
+	}
+	from, err := email.ParseFrom(cfg.MailFrom)
+	if err != nil {
+		return nil, err
+	}
+	attach := func(ctx context.Context, id int64) (string, []byte, error) {
+		inv, err := store.Invoice(ctx, id)
+		if err != nil {
+			return "", nil, err
+		}
+		pdf, err := invoices.Render(inv)
+		return invoicepdf.Filename(inv), pdf, err
+	}
+	return email.NewSender(store, server, from, attach, cfg.Wall, cfg.Logger), nil
+}
 
 // origin is scheme://host[:port] of a URL.
 func origin(raw string) string {
@@ -201,6 +284,9 @@ func (a *App) Start(ctx context.Context) {
 	go a.Sandbox.RedeliverPending(ctx)
 	if a.Notifier != nil {
 		go a.Notifier.Run(ctx, NotifyInterval)
+	}
+	if a.Mailer != nil {
+		go a.Mailer.Run(ctx, MailInterval)
 	}
 	go func() {
 		t := time.NewTicker(WorkerInterval)

@@ -53,6 +53,10 @@ type Deps struct {
 	EmbedCSP       string // the Content-Security-Policy of pages in an app's frame
 	SandboxCSP     string // the sandbox payment page's, whose form may return to an app
 	Log            *slog.Logger
+	InvoicePDFs    InvoiceRenderer
+	Mail           MailOutbox // mail to customers, listed for managers
+	MailSending    bool       // SMTP_URL is set, so the outbox is being delivered
+	MailWake       func()     // asks the mail worker to look at the outbox now; nil when it does not run
 }
 
 // Handlers serves the portal's pages and endpoints.

@@ -19,7 +19,11 @@ func (h *Handlers) LoginPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, home(c))
 		return
 	}
-	h.render(c, http.StatusOK, views.Login(views.LoginPage{Page: views.Page{Title: "Sign in"}, Next: safeNext(c.Query("next"))}))
+	p := views.LoginPage{Page: views.Page{Title: "Sign in"}, Next: safeNext(c.Query("next"))}
+	if c.Query("notice") == "password-reset" {
+		p.Flash = &views.Flash{Kind: "success", Message: "Your password is changed and every session of yours has ended. Sign in with the new password."}
+	}
+	h.render(c, http.StatusOK, views.Login(p))
 }
 
 // Login checks the credentials and starts a new session; any session the

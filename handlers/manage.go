@@ -73,7 +73,7 @@ func (h *Handlers) renderCustomer(c *gin.Context, status int, reason, msg string
 		return err
 	}
 	p := views.CustomerPage{Page: h.basePage(c, displayName(u)), ID: u.ID, Name: displayName(u), Email: u.Email, Disabled: u.Disabled,
-		Current: currentPlanView(sub), Invoices: invoiceRows(invs), Audit: auditRows(audit),
+		Current: currentPlanView(sub), Invoices: managerInvoiceRows(invs), Audit: auditRows(audit),
 		AuditURL: fmt.Sprintf("/manage/audit?subject=%d", u.ID), Reason: reason, Error: msg}
 	p.Current.CancelURL = "" // managers act through impersonation, not from here
 	if p.Notice = subscriptionNotice(sub); p.Notice != nil {
@@ -246,4 +246,14 @@ func displayName(u account.User) string {
 		return u.Name
 	}
 	return u.Email
+}
+
+// managerInvoiceRows are the customer's invoices as a manager sees them:
+// without the customer's own links and buttons.
+func managerInvoiceRows(invs []billing.Invoice) []views.InvoiceRow {
+	rows := invoiceRows(invs, 0)
+	for i := range rows {
+		rows[i].PDFURL = ""
+	}
+	return rows
 }

@@ -264,3 +264,6 @@ func (p *page) line(y float64) {
 }
 
 func day(t time.Time) string { return t.UTC().Format("2 January 2006") }
+
+// Filename is what a downloaded invoice is called.
+func (r *Renderer) Filename(inv billing.Invoice) string { return Filename(inv) }

@@ -202,6 +202,9 @@ type ActivityRow struct {
 
 // InvoiceRow is one invoice in the history.
 type InvoiceRow struct {
+	Number      string
+	PDFURL      string // the invoice as a PDF
+	PayNow      bool   // the failed renewal that can be paid now
 	Date        string
 	Description string
 	Period      string
@@ -335,6 +338,7 @@ type NotificationRow struct {
 // TokensPage is where a user manages personal API tokens.
 type TokensPage struct {
 	Page
+	Settings []Tab
 	NewToken string // shown once, right after creation
 	Name     string
 	Error    string
@@ -373,4 +377,83 @@ type MailView struct {
 	After       []string // paragraphs after the button
 	Footer      string   // why the customer gets this mail
 	PrefsURL    string   // where to turn this kind of mail off; "" when it cannot be
+}
+
+// ForgotPage asks for the email address to send a reset link to.
+type ForgotPage struct {
+	Page
+	Email string
+	Error string
+	Sent  bool // the request was taken: the same words whether or not the account exists
+}
+
+// ResetPage sets a new password through a reset link.
+type ResetPage struct {
+	Page
+	Action  string // where the form posts: the link itself
+	Invalid bool   // the link is used, expired or unknown
+	Errors  map[string]string
+}
+
+// PasswordPage lets a signed-in user change their password.
+type PasswordPage struct {
+	Page
+	Settings []Tab
+	Errors   map[string]string
+}
+
+// Tab is one page of a group of pages, such as the settings.
+type Tab struct {
+	Label   string
+	Href    string
+	Current bool
+}
+
+// DetailsPage is the form for the customer's billing details.
+type DetailsPage struct {
+	Page
+	Values    DetailsForm
+	Errors    map[string]string // by field name
+	Countries []Option
+	Updated   string // when they were last changed; "" if never
+}
+
+// DetailsForm holds the billing details as typed.
+type DetailsForm struct {
+	Name, Company, Line1, Line2, PostalCode, City, Country, TaxID string
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// EmailPrefsPage lets a customer turn optional mails off.
+type EmailPrefsPage struct {
+	Page
+	Settings            []Tab
+	RenewalReminders    bool
+	ChangeConfirmations bool
+}
+
+// MailPage lists the outbox for managers.
+type MailPage struct {
+	Page
+	Sending bool // SMTP_URL is set
+	Rows    []MailRow
+}
+
+// MailRow is one mail in the outbox.
+type MailRow struct {
+	Created     string
+	To          string
+	CustomerURL string // "" when the mail has no customer
+	Kind        string
+	Subject     string
+	State       string
+	StateKind   string // sent, waiting, failed, unknown
+	Attempts    int
+	LastError   string
 }

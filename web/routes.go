@@ -41,11 +41,21 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	pages.POST("/logout", h.Logout)
 	pages.GET("/portal/:token", h.PortalLink)
 
+	// Password reset works signed out; a manager acting as a customer may
+	// not reach the customer's credentials (403).
+	password := pages.Group("/password", forbidWhileImpersonating(h))
+	password.GET("/forgot", h.ForgotPasswordPage)
+	password.POST("/forgot", h.ForgotPassword)
+	password.GET("/reset/:token", h.ResetPasswordPage)
+	password.POST("/reset/:token", h.ResetPassword)
+
 	// Credentials stay the user's own: a manager acting as a customer cannot reach them.
 	settings := pages.Group("/settings", requireUser, forbidWhileImpersonating(h))
 	settings.GET("/api-tokens", h.APITokensPage)
 	settings.POST("/api-tokens", h.CreateAPIToken)
 	settings.POST("/api-tokens/:id/revoke", h.RevokeAPIToken)
+	settings.GET("/password", h.PasswordPage)
+	settings.POST("/password", h.ChangePassword)
 
 	customer := pages.Group("/", requireUser, requireCustomer(h))
 	customer.GET("/subscription", h.Subscription)
@@ -58,6 +68,11 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	customer.POST("/subscription/overdue/pay", h.PayOverdue)
 	customer.GET("/checkout/return", h.CheckoutReturn)
 	customer.GET("/billing/history", h.BillingHistory)
+	customer.GET("/billing/invoices/:file", h.InvoicePDF) // :file is "{id}.pdf"
+	customer.GET("/billing/details", h.BillingDetailsPage)
+	customer.POST("/billing/details", h.SaveBillingDetails)
+	customer.GET("/settings/emails", h.EmailPrefsPage)
+	customer.POST("/settings/emails", h.SaveEmailPrefs)
 
 	// Stopping is done from the customer's session, so it sits outside the
 	// managers-only group.
@@ -69,6 +84,7 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	manage.POST("/customers/:id/impersonate", h.Impersonate)
 	manage.GET("/audit", h.AuditLog)
 	manage.GET("/notifications", h.Notifications)
+	manage.GET("/mail", h.ManageMail)
 	if h.TestClock != nil {
 		manage.GET("/test-clock", h.TestClockPage)
 		manage.POST("/test-clock", h.TestClockAdvance)
