@@ -73,15 +73,16 @@ const (
 
 var (
 	postalPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 -]*$`)
-	taxIDPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 .-]*$`)
+	taxIDPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]*$`)
 )
 
-// Normalize trims every field and upper-cases the codes.
+// Normalize trims every field, upper-cases the codes and drops the spaces
+// people type inside tax IDs.
 func (d BillingDetails) Normalize() BillingDetails {
 	clean := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	return BillingDetails{Name: clean(d.Name), Company: clean(d.Company), Line1: clean(d.Line1), Line2: clean(d.Line2),
 		PostalCode: strings.ToUpper(clean(d.PostalCode)), City: clean(d.City), Country: strings.ToUpper(clean(d.Country)),
-		TaxID: strings.ToUpper(clean(d.TaxID))}
+		TaxID: strings.ToUpper(strings.Join(strings.Fields(d.TaxID), ""))} // "de 123 456 789" is DE123456789
 }
 
 // Validate lists every problem with the details, one per field, in the
@@ -123,7 +124,7 @@ func (d BillingDetails) Validate() error {
 	case utf8.RuneCountInString(d.TaxID) > maxTaxIDLen:
 		add("tax_id", "Keep the tax ID under %d characters.", maxTaxIDLen+1)
 	case d.TaxID != "" && !taxIDPattern.MatchString(d.TaxID):
-		add("tax_id", "A tax ID has only letters, digits, spaces, dots and hyphens, such as DE123456789.")
+		add("tax_id", "A tax ID has only letters, digits, dots and hyphens, such as DE123456789.")
 	}
 	if len(problems) > 0 {
 		return &ValidationError{Problems: problems}

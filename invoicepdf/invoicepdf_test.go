@@ -3,12 +3,12 @@ package invoicepdf_test
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/billingportal/portal/apptest"
 	"github.com/billingportal/portal/billing"
 	"github.com/billingportal/portal/invoicepdf"
 )
@@ -46,28 +46,6 @@ func TestSameInvoiceSameBytes(t *testing.T) {
 	}
 }
 
-// pdfText reads a PDF's text back with poppler's pdftotext, which make test
-// installs when missing.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if testing.Short() {
-			t.Skip("pdftotext not installed")
-		}
-		t.Fatal("pdftotext not found: install poppler-utils (make test does this)")
-	}
-	path := filepath.Join(t.TempDir(), "invoice.pdf")
-	if err := os.WriteFile(path, pdf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-layout", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
-}
-
 func TestInvoiceTextReadsBack(t *testing.T) {
 	pdf, err := invoicepdf.New(seller).Render(sample())
 	if err != nil {
@@ -76,7 +54,7 @@ func TestInvoiceTextReadsBack(t *testing.T) {
 	if dir := os.Getenv("INVOICE_PDF_DIR"); dir != "" {
 		_ = os.WriteFile(filepath.Join(dir, "sample-invoice.pdf"), pdf, 0o644)
 	}
-	text := pdfText(t, pdf)
+	text := apptest.PDFText(t, pdf)
 	for _, want := range []string{"Acme Notes Ltd", "1 Main St", "Springfield", "GB123456789", "INV-000042", "1 March 2027",
 		"1 March 2028", "Zoë Łukasiewicz", "Müller & Søn GmbH", "Straße des 17. Juni 135", "10623 Berlin", "Germany",
 		"DE123456789", "zoe@example.com", "Pro Annual subscription", "$290.00", "Account credit used", "-$40.00",
