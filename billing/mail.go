@@ -46,7 +46,7 @@ type Mail struct {
 	InvoiceID     int64 // when set, the invoice's PDF is attached at sending
 	Status        MailStatus
 	Attempts      int
-	NextAttemptAt time.Time
+	NextAttemptAt time.Time // zero: at once
 	ClaimedAt     time.Time
 	SentAt        time.Time
 	LastError     string
@@ -146,9 +146,10 @@ func (s *Service) queueMail(ctx context.Context, tx Tx, userID int64, d MailData
 	if err != nil {
 		return fmt.Errorf("billing: compose %s mail: %w", d.Kind, err)
 	}
-	now := s.clock.Now()
+	// CreatedAt is billing time, when the cause happened; the first attempt
+	// is due at once in the worker's real time, which billing does not read.
 	return tx.EnqueueMail(ctx, Mail{ID: newID("mail_"), UserID: userID, To: cust.Email, Kind: d.Kind, Subject: subject,
-		Text: text, HTML: html, InvoiceID: invoiceID, Status: MailQueued, NextAttemptAt: now, CreatedAt: now})
+		Text: text, HTML: html, InvoiceID: invoiceID, Status: MailQueued, CreatedAt: s.clock.Now()})
 }
 
 // mailFor queues the confirmation an audited action deserves, in the

@@ -12,9 +12,13 @@ import (
 
 // EnqueueMail adds a mail to the outbox, in the caller's transaction.
 func (q queries) EnqueueMail(ctx context.Context, m billing.Mail) error {
+	var next int64 // zero time: due at once
+	if !m.NextAttemptAt.IsZero() {
+		next = m.NextAttemptAt.Unix()
+	}
 	_, err := q.exec(ctx, `INSERT INTO mails (id, user_id, kind, recipient, subject, body_text, body_html, invoice_id,
 		status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`, m.ID, nullID(m.UserID), m.Kind,
-		m.To, m.Subject, m.Text, m.HTML, nullID(m.InvoiceID), m.NextAttemptAt.Unix(), m.CreatedAt.Unix())
+		m.To, m.Subject, m.Text, m.HTML, nullID(m.InvoiceID), next, m.CreatedAt.Unix())
 	if err != nil {
 		return fmt.Errorf("db: enqueue mail: %w", err)
 	}
