@@ -56,7 +56,7 @@ const (
 	pageW, pageH = 595.0, 842.0
 	left         = 56.0
 	right        = pageW - 56.0
-	midX         = 330.0
+	factsX       = 300.0 // where the labels of the invoice's facts start
 )
 
 type colour struct{ r, g, b uint8 }
@@ -110,7 +110,7 @@ func (r *Renderer) header(p *page, inv billing.Invoice) {
 	}
 	y := top
 	for _, f := range facts(inv) {
-		p.text(midX+20, y, f[0], false, 9.5, muted)
+		p.text(factsX, y, f[0], false, 9.5, muted)
 		p.rightText(right, y, f[1], f[0] == "Number" || f[0] == "Status", 9.5, ink)
 		y += 14
 	}
@@ -139,7 +139,7 @@ func (r *Renderer) sellerLines() []string {
 func facts(inv billing.Invoice) [][2]string {
 	out := [][2]string{{"Number", inv.Number}, {"Issued", day(inv.CreatedAt)}}
 	if !inv.PeriodStart.IsZero() && !inv.PeriodEnd.IsZero() {
-		out = append(out, [2]string{"Period", day(inv.PeriodStart) + " – " + day(inv.PeriodEnd)})
+		out = append(out, [2]string{"Period", shortDay(inv.PeriodStart) + " – " + shortDay(inv.PeriodEnd)})
 	}
 	out = append(out, [2]string{"Status", statusLabel(inv)}, [2]string{"Payment", paymentMethod(inv)}, [2]string{"Currency", inv.Amount.Currency})
 	return out
@@ -264,6 +264,8 @@ func (p *page) line(y float64) {
 }
 
 func day(t time.Time) string { return t.UTC().Format("2 January 2006") }
+
+func shortDay(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
 
 // Filename is what a downloaded invoice is called.
 func (r *Renderer) Filename(inv billing.Invoice) string { return Filename(inv) }

@@ -56,7 +56,7 @@ func TestInvoiceTextReadsBack(t *testing.T) {
 	}
 	text := apptest.PDFText(t, pdf)
 	for _, want := range []string{"Acme Notes Ltd", "1 Main St", "Springfield", "GB123456789", "INV-000042", "1 March 2027",
-		"1 March 2028", "Zoë Łukasiewicz", "Müller & Søn GmbH", "Straße des 17. Juni 135", "10623 Berlin", "Germany",
+		"1 Mar 2027 – 1 Mar 2028", "1 March 2027 – 1 March 2028", "Zoë Łukasiewicz", "Müller & Søn GmbH", "Straße des 17. Juni 135", "10623 Berlin", "Germany",
 		"DE123456789", "zoe@example.com", "Pro Annual subscription", "$290.00", "Account credit used", "-$40.00",
 		"$250.00", "Paid", "Card, at checkout", "USD"} {
 		if !strings.Contains(text, want) {

@@ -47,14 +47,14 @@ func Forgot(p ForgotPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.Sent {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<div role=\"status\" data-testid=\"reset-sent\" class=\"mt-6 rounded-xl border border-emerald-200 bg-emerald-50 p-5 text-sm text-emerald-950\"><p class=\"font-semibold\">Check your email.</p><p class=\"mt-2\">If an account exists for <strong class=\"break-all\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<div role=\"status\" data-testid=\"reset-sent\" class=\"mt-6 rounded-xl border border-emerald-200 bg-emerald-50 p-5 text-sm text-emerald-950\"><p class=\"font-semibold\">Check your email.</p><p class=\"mt-2\">If an account exists for <strong class=\"break-words\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Email)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/password.templ`, Line: 11, Col: 81}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/password.templ`, Line: 11, Col: 83}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {

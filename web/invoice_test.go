@@ -76,7 +76,7 @@ func TestInvoicePDFCarriesTheDetailsOfItsDay(t *testing.T) {
 	text := apptest.PDFText(t, []byte(r.Body))
 	for _, want := range []string{"Acme Notes Ltd", inv.Number, "Zoë Łukasiewicz", "Müller & Søn GmbH", "Straße des 17. Juni 135",
 		"10623 Berlin", "Germany", "DE123456789", "alice@example.com", "Pro Annual subscription", "$290.00", "Paid",
-		"Card, at checkout", inv.CreatedAt.Format("2 January 2006"), inv.PeriodEnd.Format("2 January 2006")} {
+		"Card, at checkout", inv.CreatedAt.Format("2 January 2006"), inv.PeriodEnd.Format("2 Jan 2006")} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF lacks %q", want)
 		}
