@@ -83,7 +83,11 @@ func (h *Handlers) ResetPassword(c *gin.Context) {
 		return
 	}
 	h.auditPassword(c, u, "password.reset", "set through a reset link; every session ended")
-	_ = h.Cookies.Clear(c) // whatever session this browser had ended with the others
+	// The browser starts signed out, whoever it was signed in as, like a login.
+	if err := h.Accounts.Logout(c.Request.Context(), h.Cookies.Token(c)); err != nil {
+		h.Log.Error("logout after reset", "err", err, "request_id", RequestID(c))
+	}
+	_ = h.Cookies.Clear(c)
 	c.Redirect(http.StatusSeeOther, "/login?notice=password-reset")
 }
 

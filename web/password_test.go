@@ -110,8 +110,10 @@ func TestResetLinkWorksOnceAndEndsEverySession(t *testing.T) {
 	wantStatus(t, mismatch, http.StatusBadRequest)
 	wantBody(t, mismatch, "not the same", `data-testid="error-confirm"`)
 
+	c.Login("bob@example.com") // whoever this browser was signed in as, it starts signed out
 	done := c.Post(link, url.Values{"password": {"new-password-1"}, "confirm": {"new-password-1"}})
 	wantRedirect(t, done, "/login")
+	wantRedirect(t, c.Get("/subscription"), "/login")
 	wantBody(t, c.Get(done.Header.Get("Location")), "Your password is changed")
 	wantRedirect(t, signedIn.Get("/subscription"), "/login")
 
