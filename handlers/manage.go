@@ -73,7 +73,7 @@ func (h *Handlers) renderCustomer(c *gin.Context, status int, reason, msg string
 		return err
 	}
 	p := views.CustomerPage{Page: h.basePage(c, displayName(u)), ID: u.ID, Name: displayName(u), Email: u.Email, Disabled: u.Disabled,
-		Current: currentPlanView(sub), Invoices: managerInvoiceRows(invs), Audit: auditRows(audit),
+		Current: currentPlanView(sub), Invoices: managerInvoiceRows(invs, u.ID), Audit: auditRows(audit),
 		AuditURL: fmt.Sprintf("/manage/audit?subject=%d", u.ID), Reason: reason, Error: msg}
 	p.Current.CancelURL = "" // managers act through impersonation, not from here
 	if p.Notice = subscriptionNotice(sub); p.Notice != nil {
@@ -249,11 +249,11 @@ func displayName(u account.User) string {
 }
 
 // managerInvoiceRows are the customer's invoices as a manager sees them:
-// without the customer's own links and buttons.
-func managerInvoiceRows(invs []billing.Invoice) []views.InvoiceRow {
+// their PDFs through the manager's own route, no Pay now button.
+func managerInvoiceRows(invs []billing.Invoice, customerID int64) []views.InvoiceRow {
 	rows := invoiceRows(invs, 0)
-	for i := range rows {
-		rows[i].PDFURL = ""
+	for i, inv := range invs {
+		rows[i].PDFURL = fmt.Sprintf("/manage/customers/%d/invoices/%d.pdf", customerID, inv.ID)
 	}
 	return rows
 }

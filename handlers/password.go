@@ -66,6 +66,7 @@ func (h *Handlers) ResetPasswordPage(c *gin.Context) {
 // ResetPassword sets the new password, ends every session of the user and
 // sends them to sign in with it.
 func (h *Handlers) ResetPassword(c *gin.Context) {
+	c.Header("Referrer-Policy", "no-referrer")
 	p := views.ResetPage{Page: h.basePage(c, "Choose a new password"), Action: "/password/reset/" + c.Param("token")}
 	u, err := h.Accounts.ResetPassword(c.Request.Context(), c.Param("token"), c.PostForm("password"), c.PostForm("confirm"))
 	var input *account.InputError

@@ -119,6 +119,17 @@ func TestAnotherCustomersInvoiceIsNotFound(t *testing.T) {
 	bob.Login("bob@example.com")
 	wantStatus(t, bob.Get(fmt.Sprintf("/billing/invoices/%d.pdf", bobs.ID)), http.StatusOK)
 	wantRedirect(t, srv.NewClient(t).Get(fmt.Sprintf("/billing/invoices/%d.pdf", bobs.ID)), "/login")
+
+	// Managers read a customer's invoices through the customer's page, scoped to that customer.
+	m := managerClient(t, srv)
+	bobID, aliceID := userID(t, srv, "bob@example.com"), userID(t, srv, "alice@example.com")
+	managed := fmt.Sprintf("/manage/customers/%d/invoices/%d.pdf", bobID, bobs.ID)
+	wantBody(t, m.Get(fmt.Sprintf("/manage/customers/%d", bobID)), `href="`+managed+`"`)
+	if r := m.Get(managed); r.StatusCode != http.StatusOK || !strings.HasPrefix(r.Body, "%PDF") {
+		t.Fatalf("manager download: %d", r.StatusCode)
+	}
+	wantStatus(t, m.Get(fmt.Sprintf("/manage/customers/%d/invoices/%d.pdf", aliceID, bobs.ID)), http.StatusNotFound)
+	wantStatus(t, bob.Get(managed), http.StatusNotFound)
 }
 
 func TestFailedInvoiceOffersPayNow(t *testing.T) {

@@ -82,6 +82,7 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	manage.GET("/customers", h.Customers)
 	manage.GET("/customers/:id", h.Customer)
 	manage.POST("/customers/:id/impersonate", h.Impersonate)
+	manage.GET("/customers/:id/invoices/:file", h.ManageInvoicePDF) // :file is "{id}.pdf"
 	manage.GET("/audit", h.AuditLog)
 	manage.GET("/notifications", h.Notifications)
 	manage.GET("/mail", h.ManageMail)
