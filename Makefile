@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export CGO_ENABLED := 1
 
-.PHONY: run test bench generate templ css check-generated vet fmt-check browser-deps pdf-deps
+.PHONY: run test soak bench generate templ css check-generated vet fmt-check browser-deps pdf-deps
 
 ## run: serve the portal with demo data on http://127.0.0.1:8080
 run:
@@ -24,6 +24,12 @@ node_modules/.package-lock.json: package-lock.json
 ## test: formatting, vet, stale generated files, then every test (unit, HTTP, browser) with the race detector
 test: fmt-check vet check-generated browser-deps pdf-deps
 	go test -race -count=1 ./...
+	@# The model test's full 10,000 random operations, which -race makes fifty times slower.
+	go test -count=1 -run TestModelRandomSequencesKeepTheBooks ./billing/
+
+## soak: the model test of the books over 200,000 random operations and several seeds
+soak:
+	for seed in 1 2 3; do MODEL_SEED=$$seed MODEL_OPS=200000 go test -count=1 -timeout 2h -run TestModelRandomSequencesKeepTheBooks -v ./billing/ || exit 1; done
 
 ## bench: Go benchmarks and a load run against the real server (figures, not tests)
 bench:

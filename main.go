@@ -2,6 +2,7 @@
 //
 //	go run . -demo                          serve with demo data on http://127.0.0.1:8080
 //	go run . create-user -email x@y -role manager   create an account (password on stdin)
+//	go run . check [-db billing.db]                 verify the books; exit 1 listing each violation
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/db"
 	"github.com/billingportal/portal/demohost"
 )
 
@@ -39,8 +41,13 @@ func main() {
 
 // run is the whole program, so tests can start the real server.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) > 0 && args[0] == "create-user" {
-		return createUser(ctx, args[1:], getenv, stdin, stdout)
+	if len(args) > 0 {
+		switch args[0] {
+		case "create-user":
+			return createUser(ctx, args[1:], getenv, stdin, stdout)
+		case "check":
+			return checkBooks(ctx, args[1:], getenv, stdout)
+		}
 	}
 	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -183,6 +190,37 @@ func createUser(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "\nCreated %s %s (id %d).\n", u.Role, u.Email, u.ID)
 	return nil
+}
+
+// checkBooks verifies the ledger's invariants on the database and lists
+// every violation; it fails when there is any.
+func checkBooks(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dbPath := fs.String("db", envOr(getenv, "DATABASE_PATH", "billing.db"), "SQLite file (DATABASE_PATH)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*dbPath); err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	store, err := db.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	vs, err := store.BookViolations(ctx)
+	if err != nil {
+		return err
+	}
+	if len(vs) == 0 {
+		fmt.Fprintf(stdout, "The books of %s are clean: no violations.\n", *dbPath)
+		return nil
+	}
+	for _, v := range vs {
+		fmt.Fprintf(stdout, "%s\t%s: %s\n", v.Rule, v.Subject, v.Detail)
+	}
+	return fmt.Errorf("check: %d violations in the books of %s", len(vs), *dbPath)
 }
 
 // servePprof exposes Go's profiler on its own listener, never on the

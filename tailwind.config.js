@@ -1,6 +1,6 @@
 /** @type {import('tailwindcss').Config} */
 module.exports = {
-  content: ['./views/**/*.templ', './views/**/*.go', './static/*.js'],
+  content: ['./views/**/*.templ', './views/**/*.go', './checkout/**/*.templ', './static/*.js'],
   theme: {
     extend: {
       colors: {

@@ -218,6 +218,15 @@ func (s *Service) StopImpersonation(ctx context.Context, token string) (string, 
 	return t, id, err
 }
 
+// CustomerByEmail finds a customer by their whole address, ignoring case.
+func (s *Service) CustomerByEmail(ctx context.Context, email string) (User, error) {
+	u, err := s.store.UserByEmail(ctx, NormalizeEmail(email))
+	if err == nil && u.Role != Customer {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
 // SearchCustomers finds customers by email or name, a page at a time.
 func (s *Service) SearchCustomers(ctx context.Context, query string, limit, offset int) ([]User, int, error) {
 	return s.store.SearchCustomers(ctx, strings.TrimSpace(query), limit, offset)

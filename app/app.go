@@ -162,9 +162,14 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20),
 		account.Config{PasswordCost: cfg.PasswordCost, Passwords: store.Accounts(), ResetMail: composer.PasswordReset,
 			ResetURL: func(token string) string { return cfg.BaseURL + "/password/reset/" + token }})
-	provider := sandbox.New(store, billingClock, cfg.BaseURL, cfg.BaseURL+"/webhooks/sandbox", []byte(webhookSecret), cfg.Logger)
+	sandboxStore, err := sandbox.OpenStore(ctx, store.Writer())
+	if err != nil {
+		return nil, err
+	}
+	provider := sandbox.New(sandboxStore, sandbox.Config{BaseURL: cfg.BaseURL, WebhookURL: cfg.BaseURL + "/webhooks/" + sandbox.Name,
+		Secrets: [][]byte{[]byte(webhookSecret)}, Clock: billingClock, Wall: cfg.Wall, Logger: cfg.Logger})
 	svc := billing.NewService(store, provider, billingClock, billing.Options{
-		ProviderName: "sandbox", Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "",
+		Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "",
 		ReturnURL: func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
 	})
 	svc.UseMail(composer, cfg.BaseURL)
@@ -174,14 +179,15 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		return nil, err
 	}
 	if cfg.Demo {
-		if err := demo.Seed(ctx, accounts, store, store, billingClock.Now()); err != nil {
+		if err := demo.Seed(ctx, accounts, store, sandboxStore, billingClock.Now()); err != nil {
 			return nil, err
 		}
 	}
 	handler := web.NewServer(web.Deps{
 		Accounts: accounts, SessionSecret: sessionSecret, SessionMaxAge: 12 * time.Hour, Log: cfg.Logger, EmbedOrigins: cfg.EmbedOrigins,
-		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Sandbox: provider, Ping: store.Ping, Wall: cfg.Wall,
-			WebhookSecrets: [][]byte{[]byte(webhookSecret)}, TestClock: billingClock, APIKey: cfg.APIKey,
+		ProviderPages: &web.ProviderPages{Prefix: sandbox.PathPrefix, Handler: provider.Pages()},
+		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Ping: store.Ping, Wall: cfg.Wall,
+			TestClock: billingClock, APIKey: cfg.APIKey,
 			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store),
 			InvoicePDFs: invoices, Mail: store, MailSending: mailer != nil, MailWake: wakeOf(mailer)},
 	})
@@ -277,11 +283,15 @@ func validOrigin(o string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Path == "" && u.RawQuery == "" && u.User == nil
 }
 
-// Start runs background work until ctx ends: events the sandbox recorded
-// but never delivered (say, the server stopped mid-payment) are sent again,
-// and the lifecycle worker applies renewals, scheduled changes and dunning.
+// SandboxDeliveryInterval is how often the sandbox looks at its queue of
+// events the portal has not acknowledged yet.
+const SandboxDeliveryInterval = time.Second
+
+// Start runs background work until ctx ends: the sandbox delivers queued
+// events (with backoff, for days, across restarts), and the lifecycle
+// worker applies renewals, scheduled changes and dunning.
 func (a *App) Start(ctx context.Context) {
-	go a.Sandbox.RedeliverPending(ctx)
+	go a.Sandbox.Run(ctx, SandboxDeliveryInterval)
 	if a.Notifier != nil {
 		go a.Notifier.Run(ctx, NotifyInterval)
 	}

@@ -24,8 +24,11 @@ func BenchmarkPlanChangeThroughCheckout(b *testing.B) {
 			b.Fatal(err)
 		}
 		cs := res.Checkout
-		if err := f.svc.ApplyPaymentEvent(f.ctx, billing.PaymentEvent{EventID: "evt_" + cs.ID, Outcome: billing.PaymentSucceeded,
-			ProviderRef: cs.ProviderRef, Amount: cs.Amount}); err != nil {
+		ev, ok := f.provider.pay(cs.ProviderRef)
+		if !ok {
+			b.Fatal("payment refused")
+		}
+		if err := f.svc.ApplyEvent(f.ctx, ev); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -46,3 +46,12 @@ type ProviderError struct{ Err error }
 
 func (e *ProviderError) Error() string { return "payment provider: " + e.Err.Error() }
 func (e *ProviderError) Unwrap() error { return e.Err }
+
+// IdempotencyClaim is what claiming an Idempotency-Key for a request found.
+type IdempotencyClaim struct {
+	Claimed    bool   // this request owns the key and runs
+	InProgress bool   // another request with the key is running
+	Mismatch   bool   // the key was used with another request
+	Status     int    // the stored answer, when none of the above
+	Body       []byte // its body
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -104,6 +105,24 @@ type ChangePreview struct {
 	NewPeriodEnd time.Time // zero when the new plan does not renew
 }
 
+// FirstRenewalAt is when the new plan is next charged: when a scheduled
+// change starts, or at the end of the new period.
+func (p ChangePreview) FirstRenewalAt() time.Time {
+	if p.Scheduled() {
+		return p.EffectiveAt
+	}
+	return p.NewPeriodEnd
+}
+
+// FirstRenewal is what that charge will be: a scheduled change's first
+// charge uses the account credit first, as every renewal does.
+func (p ChangePreview) FirstRenewal() Money {
+	if p.Scheduled() {
+		return Money{max(p.To.Price.Amount-p.Current.Credit, 0), p.To.Price.Currency}
+	}
+	return p.To.Price
+}
+
 // Scheduled reports whether the change waits for the end of the period.
 func (p ChangePreview) Scheduled() bool { return p.Timing == AtPeriodEnd }
 
@@ -186,363 +205,9 @@ func chooseTiming(d Decision, requested string) (Timing, error) {
 	return t, nil
 }
 
-// ChangeResult is the outcome of a change request: applied at once (nothing
-// was due), scheduled for the period end, or waiting for payment at
-// Checkout.PaymentURL.
-type ChangeResult struct {
-	Preview   ChangePreview
-	Applied   bool
-	Scheduled bool
-	Checkout  *CheckoutSession
-}
-
-// ManagerCheckoutTTL is how long a checkout opened by an account manager
-// stays payable: its link is sent to the customer by email or chat.
-const ManagerCheckoutTTL = 24 * time.Hour
-
-// ChangeOption adjusts a change request.
-type ChangeOption func(*changeOptions)
-
-type changeOptions struct {
-	refuseOther bool
-	returnURL   string
-}
-
-// RefuseOtherCheckout makes a request fail with a ConflictError while a
-// checkout for a different change is open, instead of expiring that
-// checkout. The JSON API uses it so that two scripts cannot silently undo
-// each other; the pages expire it, because a person changed their mind.
-func RefuseOtherCheckout() ChangeOption { return func(o *changeOptions) { o.refuseOther = true } }
-
-// ReturnTo sends the customer back to url after checkout instead of the
-// portal's return page; embedded portals return to the app that framed
-// them. The checkout session id is added as ?checkout_session=.
-func ReturnTo(url string) ChangeOption { return func(o *changeOptions) { o.returnURL = url } }
-
-// RequestChange starts a plan change. When money is due it opens (or reuses)
-// one checkout session; the change itself waits for the provider's webhook.
-func (s *Service) RequestChange(ctx context.Context, actor Actor, cust Customer, planID, timing string, opts ...ChangeOption) (ChangeResult, error) {
-	var o changeOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	var res ChangeResult
-	var staleRefs []string
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		p, err := s.preview(ctx, tx, cust.ID, planID, timing)
-		if err != nil {
-			return err
-		}
-		res.Preview = p
-		if o.refuseOther {
-			if err := s.refuseOtherCheckout(ctx, tx, cust.ID, p); err != nil {
-				return err
-			}
-		}
-		switch {
-		case p.Scheduled():
-			res.Scheduled = true
-			staleRefs, err = s.expireOpenCheckouts(ctx, tx, cust.ID)
-			if err != nil {
-				return err
-			}
-			return s.schedule(ctx, tx, actor, cust, p)
-		case p.AmountDue.IsZero():
-			res.Applied = true
-			staleRefs, err = s.expireOpenCheckouts(ctx, tx, cust.ID)
-			if err != nil {
-				return err
-			}
-			return s.applyPaidChange(ctx, tx, actor, p.Current, p.To, p.Quote.CreditAfter.Amount, Money{0, p.To.Price.Currency}, "", p.Quote.AccountCredit.Amount)
-		}
-		want := CheckoutSession{Purpose: ForChange, FromPlanID: p.Current.Plan.ID, PlanID: p.To.ID, Timing: p.Timing,
-			Amount: p.AmountDue, CreditUsed: p.Quote.AccountCredit.Amount, ByManager: actor.Impersonated}
-		cs, stale, err := s.openCheckout(ctx, tx, cust, want)
-		res.Checkout, staleRefs = &cs, stale
-		return err
-	})
-	if err != nil {
-		return ChangeResult{}, err
-	}
-	s.expireAtProvider(ctx, staleRefs)
-	if res.Checkout != nil && res.Checkout.PaymentURL == "" {
-		desc := fmt.Sprintf("%s, from %s", res.Preview.To.Name(), res.Preview.EffectiveAt.Format("2 January 2006"))
-		cs, err := s.attachProvider(ctx, cust, *res.Checkout, desc, o.returnURL)
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		res.Checkout = &cs
-	}
-	return res, nil
-}
-
-// refuseOtherCheckout fails when an unexpired checkout is open for
-// anything other than exactly this change.
-func (s *Service) refuseOtherCheckout(ctx context.Context, tx Tx, userID int64, p ChangePreview) error {
-	open, err := tx.OpenCheckoutSessions(ctx, userID)
-	if err != nil {
-		return err
-	}
-	now := s.clock.Now()
-	for _, cs := range open {
-		same := cs.Purpose == ForChange && cs.PlanID == p.To.ID && cs.Timing == p.Timing && cs.Amount == p.AmountDue && !p.Scheduled()
-		if !same && !cs.ExpiredAt(now) {
-			return &ConflictError{Message: fmt.Sprintf("A checkout for another change (to %s, %s) is open until %s. Pay it, "+
-				"let it expire, or send that change again to get its payment link.", cs.PlanID, cs.Amount, cs.ExpiresAt.Format(time.RFC3339))}
-		}
-	}
-	return nil
-}
-
 // SubscriptionByID returns a subscription by its own id.
 func (s *Service) SubscriptionByID(ctx context.Context, id int64) (Subscription, error) {
 	return s.store.SubscriptionByID(ctx, id)
-}
-
-// schedule stores the change as the subscription's next phase, replacing
-// any earlier one. Choosing a plan for after the period also withdraws a
-// cancellation: the customer has said what they want next.
-func (s *Service) schedule(ctx context.Context, tx Tx, actor Actor, cust Customer, p ChangePreview) error {
-	now := s.clock.Now()
-	sub := p.Current
-	if err := tx.ScheduleChange(ctx, ScheduledChange{SubscriptionID: sub.ID, Plan: p.To, EffectiveAt: p.EffectiveAt, CreatedBy: actor.Email, CreatedAt: now}); err != nil {
-		return err
-	}
-	before := describe(sub)
-	if sub.CancelAtPeriodEnd {
-		sub.CancelAtPeriodEnd, sub.CancelReason, sub.CancelComment, sub.CanceledAt = false, "", "", time.Time{}
-		sub.UpdatedAt = now
-		if err := tx.UpdateSubscription(ctx, sub); err != nil {
-			return err
-		}
-	}
-	return s.record(ctx, tx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: "change.scheduled", Before: before,
-		After: fmt.Sprintf("%s (%s) from %s", p.To.Name(), p.To.ID, p.EffectiveAt.Format(time.RFC3339))})
-}
-
-// expireOpenCheckouts closes every open checkout of the customer, returning
-// the provider references to expire there too.
-func (s *Service) expireOpenCheckouts(ctx context.Context, tx Tx, userID int64) ([]string, error) {
-	open, err := tx.OpenCheckoutSessions(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	var refs []string
-	for _, cs := range open {
-		cs.Status = CheckoutExpired
-		if err := tx.UpdateCheckoutSession(ctx, cs); err != nil {
-			return nil, err
-		}
-		if cs.ProviderRef != "" {
-			refs = append(refs, cs.ProviderRef)
-		}
-	}
-	return refs, nil
-}
-
-// openCheckout returns the open session for exactly this payment, or
-// creates one after expiring sessions opened for anything else.
-func (s *Service) openCheckout(ctx context.Context, tx Tx, cust Customer, want CheckoutSession) (CheckoutSession, []string, error) {
-	now := s.clock.Now()
-	open, err := tx.OpenCheckoutSessions(ctx, cust.ID)
-	if err != nil {
-		return CheckoutSession{}, nil, err
-	}
-	var stale []string
-	for _, cs := range open {
-		same := cs.Purpose == want.Purpose && cs.PlanID == want.PlanID && cs.FromPlanID == want.FromPlanID &&
-			cs.Timing == want.Timing && cs.Amount == want.Amount && cs.InvoiceID == want.InvoiceID
-		if same && !cs.ExpiredAt(now) {
-			return cs, stale, nil
-		}
-		cs.Status = CheckoutExpired
-		if err := tx.UpdateCheckoutSession(ctx, cs); err != nil {
-			return CheckoutSession{}, nil, err
-		}
-		if cs.ProviderRef != "" {
-			stale = append(stale, cs.ProviderRef)
-		}
-	}
-	want.ID, want.UserID, want.Status = newID("cs_"), cust.ID, CheckoutOpen
-	want.CreatedAt, want.ExpiresAt = now, now.Add(s.checkoutTTL)
-	if want.ByManager {
-		// A manager sends the link to the customer, who may not open it at once.
-		want.ExpiresAt = now.Add(ManagerCheckoutTTL)
-	}
-	return want, stale, tx.CreateCheckoutSession(ctx, want)
-}
-
-// attachProvider asks the provider for a payment page, outside any
-// transaction, and records it. A provider failure fails the session so that
-// nothing is left open that nobody can pay.
-func (s *Service) attachProvider(ctx context.Context, cust Customer, cs CheckoutSession, description, returnURL string) (CheckoutSession, error) {
-	ret := s.returnURL(cs.ID)
-	if returnURL != "" {
-		ret = withQuery(returnURL, "checkout_session", cs.ID)
-	}
-	pc, perr := s.provider.CreateCheckout(ctx, CheckoutRequest{
-		SessionID: cs.ID, Amount: cs.Amount, Email: cust.Email, ExpiresAt: cs.ExpiresAt,
-		Description: description, ReturnURL: ret,
-	})
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		cur, err := tx.CheckoutSession(ctx, cs.ID)
-		if err != nil {
-			return err
-		}
-		if cur.PaymentURL != "" { // a concurrent request attached it first
-			cs = cur
-			return nil
-		}
-		if perr != nil {
-			cur.Status = CheckoutFailed
-		} else {
-			cur.ProviderRef, cur.PaymentURL = pc.Ref, pc.PaymentURL
-		}
-		cs = cur
-		return tx.UpdateCheckoutSession(ctx, cur)
-	})
-	if err != nil {
-		return CheckoutSession{}, err
-	}
-	if cs.PaymentURL == "" && perr != nil {
-		return CheckoutSession{}, &ProviderError{Err: perr}
-	}
-	return cs, nil
-}
-
-func (s *Service) expireAtProvider(ctx context.Context, refs []string) {
-	for _, ref := range refs {
-		if err := s.provider.ExpireCheckout(ctx, ref); err != nil {
-			// The session is already expired on our side, so a late payment
-			// for it cannot apply; the provider will expire it on its own.
-			s.log.Warn("expire checkout at provider", "ref", ref, "err", err)
-		}
-	}
-}
-
-// CheckoutForCustomer returns one of the customer's checkout sessions; another
-// customer's id is not found.
-func (s *Service) CheckoutForCustomer(ctx context.Context, userID int64, id string) (CheckoutSession, error) {
-	cs, err := s.store.CheckoutSession(ctx, id)
-	if err != nil {
-		return CheckoutSession{}, err
-	}
-	if cs.UserID != userID {
-		return CheckoutSession{}, ErrNotFound
-	}
-	if cs.ExpiredAt(s.clock.Now()) {
-		cs.Status = CheckoutExpired // shown as expired; the row is left to the writer paths
-	}
-	return cs, nil
-}
-
-// ApplyPaymentEvent applies a verified provider event exactly once: the
-// event id, the plan change and the invoice are written in one transaction.
-func (s *Service) ApplyPaymentEvent(ctx context.Context, ev PaymentEvent) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
-		now := s.clock.Now()
-		fresh, err := tx.RecordProviderEvent(ctx, s.providerID, ev.EventID, now)
-		if err != nil || !fresh {
-			return err
-		}
-		cs, err := tx.CheckoutSessionByRef(ctx, ev.ProviderRef)
-		if errors.Is(err, ErrNotFound) {
-			s.log.Warn("payment event for unknown checkout", "ref", ev.ProviderRef, "event", ev.EventID)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if cs.Status != CheckoutOpen {
-			s.log.Warn("payment event for closed checkout", "checkout", cs.ID, "status", cs.Status, "outcome", ev.Outcome)
-			return nil
-		}
-		if ev.Outcome != PaymentSucceeded {
-			cs.Status = CheckoutFailed
-			return tx.UpdateCheckoutSession(ctx, cs)
-		}
-		if cs.ExpiredAt(now) {
-			// The customer saw a price that is no longer guaranteed; an
-			// expired session changes nothing. Providers refuse to take
-			// payment after expiry, so this is logged for a refund by hand.
-			s.log.Error("payment for an expired checkout; refund it", "checkout", cs.ID, "event", ev.EventID)
-			cs.Status = CheckoutExpired
-			return tx.UpdateCheckoutSession(ctx, cs)
-		}
-		if ev.Amount != cs.Amount {
-			s.log.Error("paid amount differs from amount due", "checkout", cs.ID, "paid", ev.Amount, "due", cs.Amount)
-			cs.Status = CheckoutFailed
-			return tx.UpdateCheckoutSession(ctx, cs)
-		}
-		return s.completeCheckout(ctx, tx, cs, now)
-	})
-}
-
-// ProviderActor is the audit log's name for changes a payment made.
-var ProviderActor = Actor{Email: "payment provider"}
-
-func (s *Service) completeCheckout(ctx context.Context, tx Tx, cs CheckoutSession, now time.Time) error {
-	sub, err := tx.Subscription(ctx, cs.UserID)
-	if err != nil {
-		return err
-	}
-	cs.Status, cs.CompletedAt = CheckoutCompleted, now
-	if err := tx.UpdateCheckoutSession(ctx, cs); err != nil {
-		return err
-	}
-	provider := ProviderActor
-	if cs.Purpose == ForOverdue {
-		return s.settleOverdue(ctx, tx, provider, sub, cs.InvoiceID, "overdue.paid")
-	}
-	to, err := tx.Plan(ctx, cs.PlanID)
-	if err != nil {
-		return err
-	}
-	if sub.Plan.ID != cs.FromPlanID {
-		// Paid for a change quoted on another plan (the period rolled over
-		// meanwhile): the customer paid for `to` from now, so it applies.
-		s.log.Warn("checkout completed after the plan changed", "checkout", cs.ID, "quoted_from", cs.FromPlanID, "now_on", sub.Plan.ID)
-	}
-	credit := max(sub.Credit-cs.CreditUsed, 0)
-	return s.applyPaidChange(ctx, tx, provider, sub, to, credit, cs.Amount, cs.ID, cs.CreditUsed)
-}
-
-// applyPaidChange moves the subscription to plan `to` now, starting a new
-// period, leaves `credit` as account credit, withdraws any scheduled change
-// and writes the invoice for `paid` (none for the free plan).
-func (s *Service) applyPaidChange(ctx context.Context, tx Tx, actor Actor, sub Subscription, to Plan, credit int64, paid Money, checkoutID string, creditUsed int64) error {
-	now := s.clock.Now()
-	if _, err := tx.CancelScheduledChange(ctx, sub.ID, now); err != nil {
-		return err
-	}
-	sub.Credit = credit
-	changed, err := s.applyChange(ctx, tx, actor, Customer{ID: sub.UserID}, sub, to, "plan.changed")
-	if err != nil || to.Free() {
-		return err
-	}
-	_, err = tx.CreateInvoice(ctx, Invoice{
-		UserID: sub.UserID, Description: to.Name() + " subscription", Amount: paid, Status: InvoicePaid,
-		PeriodStart: changed.PeriodStart, PeriodEnd: changed.PeriodEnd, CheckoutID: checkoutID, CreditApplied: creditUsed, CreatedAt: now,
-	})
-	return err
-}
-
-// applyChange moves the subscription to plan `to` now, starting a new period.
-func (s *Service) applyChange(ctx context.Context, tx Tx, actor Actor, cust Customer, sub Subscription, to Plan, action string) (Subscription, error) {
-	now := s.clock.Now()
-	before := describe(sub)
-	sub.Plan, sub.Status = to, Active
-	sub.Anchor, sub.PeriodStart, sub.PeriodEnd = now, now, time.Time{}
-	if !to.Free() {
-		sub.PeriodEnd = PeriodEnd(now, to.Interval, 1)
-	}
-	sub.CancelAtPeriodEnd, sub.CancelReason, sub.CancelComment, sub.CanceledAt = false, "", "", time.Time{}
-	clearDunning(&sub)
-	sub.UpdatedAt = now
-	if err := tx.UpdateSubscription(ctx, sub); err != nil {
-		return sub, err
-	}
-	return sub, s.record(ctx, tx, AuditEntry{At: now, Actor: actor, Subject: cust, Action: action, Before: before, After: describe(sub)})
 }
 
 func clearDunning(sub *Subscription) {
@@ -582,4 +247,32 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
+}
+
+// ProviderName is the payment provider's name, as in /webhooks/{name}.
+func (s *Service) ProviderName() string { return s.provider.Name() }
+
+// PlanAtInterval finds the plan of the customer's product billed at
+// interval, for switching only the billing interval.
+func (s *Service) PlanAtInterval(ctx context.Context, userID int64, interval Interval) (string, error) {
+	sub, err := s.Subscription(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	if sub.Plan.Free() {
+		return "", &ConflictError{Message: "The customer is on the free plan, which has no billing interval; choose a paid plan first."}
+	}
+	if sub.Plan.Interval == interval {
+		return "", Invalid("billingPlan", "The customer is already billed %s.", strings.ToLower(interval.Label()))
+	}
+	plans, err := s.Plans(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, p := range plans {
+		if p.Product.ID == sub.Plan.Product.ID && p.Interval == interval {
+			return p.ID, nil
+		}
+	}
+	return "", Invalid("billingPlan", "%s is not offered with %s ", sub.Plan.Product.Name, strings.ToLower(interval.Label()))
 }

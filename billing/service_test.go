@@ -15,55 +15,6 @@ import (
 	"github.com/billingportal/portal/db/dbtest"
 )
 
-// fakeProvider records what billing asks of a payment provider.
-type fakeProvider struct {
-	mu        sync.Mutex
-	created   map[string]billing.CheckoutRequest
-	expired   []string
-	fail      error
-	charges   map[string]billing.ChargeRequest // by idempotency key
-	declining bool                             // saved card declines
-}
-
-func (p *fakeProvider) Charge(_ context.Context, req billing.ChargeRequest) (billing.ChargeResult, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.charges == nil {
-		p.charges = map[string]billing.ChargeRequest{}
-	}
-	p.charges[req.Key] = req
-	if p.declining {
-		return billing.ChargeResult{Ref: "ch_" + req.Key, Reason: "card declined"}, nil
-	}
-	return billing.ChargeResult{Ref: "ch_" + req.Key, Succeeded: true}, nil
-}
-
-func (p *fakeProvider) setDeclining(v bool) {
-	p.mu.Lock()
-	p.declining = v
-	p.mu.Unlock()
-}
-
-func (p *fakeProvider) CreateCheckout(_ context.Context, req billing.CheckoutRequest) (billing.ProviderCheckout, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail != nil {
-		return billing.ProviderCheckout{}, p.fail
-	}
-	if p.created == nil {
-		p.created = map[string]billing.CheckoutRequest{}
-	}
-	p.created[req.SessionID] = req
-	return billing.ProviderCheckout{Ref: "ref_" + req.SessionID, PaymentURL: "https://pay.example/" + req.SessionID}, nil
-}
-
-func (p *fakeProvider) ExpireCheckout(_ context.Context, ref string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.expired = append(p.expired, ref)
-	return nil
-}
-
 type fixture struct {
 	store    *db.Store
 	svc      *billing.Service
@@ -79,8 +30,8 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	store := dbtest.New(t)
 	clk := clock.NewFixed(start)
-	p := &fakeProvider{}
-	svc := billing.NewService(store, p, clk, billing.Options{ProviderName: "fake", CheckoutTTL: 30 * time.Minute,
+	p := newFakeProvider(clk)
+	svc := billing.NewService(store, p, clk, billing.Options{CheckoutTTL: 30 * time.Minute,
 		ReturnURL: func(id string) string { return "https://portal.example/checkout/return?session_id=" + id },
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))})
 	id := dbtest.Customer(t, store, "ann@example.com", start)
@@ -105,12 +56,55 @@ func (f *fixture) sub(t *testing.T) billing.Subscription {
 	return s
 }
 
-func (f *fixture) pay(t *testing.T, cs *billing.CheckoutSession, eventID string, outcome billing.PaymentOutcome) {
+// pay pays the checkout at the provider and delivers the provider's event
+// once; outcome PaymentDeclined declines it instead.
+func (f *fixture) pay(t *testing.T, cs *billing.CheckoutSession, outcome outcome) {
 	t.Helper()
-	err := f.svc.ApplyPaymentEvent(f.ctx, billing.PaymentEvent{EventID: eventID, Outcome: outcome, ProviderRef: cs.ProviderRef, Amount: cs.Amount})
-	if err != nil {
-		t.Fatalf("apply %s: %v", eventID, err)
+	if outcome == declined {
+		f.deliver(t, f.provider.decline(cs.ProviderRef))
+		return
 	}
+	ev, ok := f.provider.pay(cs.ProviderRef)
+	if !ok {
+		t.Fatalf("the provider refused to take payment for %s", cs.ID)
+	}
+	f.deliver(t, ev)
+}
+
+type outcome bool
+
+const (
+	paid     outcome = true
+	declined outcome = false
+)
+
+// deliver applies a provider event as the webhook would.
+func (f *fixture) deliver(t *testing.T, ev billing.Event) {
+	t.Helper()
+	if err := f.svc.ApplyEvent(f.ctx, ev); err != nil {
+		t.Fatalf("apply %s: %v", ev.ID, err)
+	}
+}
+
+// assertBooks checks the books after a scenario: clean invariants, and
+// every cent the provider took is in the ledger and ended applied to a paid
+// invoice or as account credit.
+func (f *fixture) assertBooks(t *testing.T) dbtest.Money {
+	t.Helper()
+	vs, err := f.svc.CheckBooks(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		t.Errorf("books: %s %s: %s", v.Rule, v.Subject, v.Detail)
+	}
+	m := dbtest.Books(t, f.store)
+	taken := f.provider.moneyTaken()
+	if m.Recorded != taken || m.Applied+m.Credited != taken || m.Held != 0 {
+		t.Fatalf("money: provider took %d; ledger recorded %d; applied %d + credited %d = %d; held %d",
+			taken, m.Recorded, m.Applied, m.Credited, m.Applied+m.Credited, m.Held)
+	}
+	return m
 }
 
 func (f *fixture) invoices(t *testing.T) []billing.Invoice {
@@ -136,9 +130,15 @@ func TestPaidChangeAppliesOnceAfterWebhook(t *testing.T) {
 		t.Fatal("the plan changed before payment")
 	}
 	f.clock.Advance(10 * time.Minute)
-	f.pay(t, cs, "evt_1", billing.PaymentSucceeded)
-	f.pay(t, cs, "evt_1", billing.PaymentSucceeded) // replay
-	f.pay(t, cs, "evt_2", billing.PaymentSucceeded) // a second event for the same checkout
+	ev, ok := f.provider.pay(cs.ProviderRef)
+	if !ok {
+		t.Fatal("the provider refused the payment")
+	}
+	f.deliver(t, ev)
+	f.deliver(t, ev) // replay
+	second := ev     // another event about the same payment
+	second.ID = "evt_again"
+	f.deliver(t, second)
 	sub := f.sub(t)
 	paidAt := start.Add(10 * time.Minute)
 	if sub.Plan.ID != "pro-annual" || sub.Status != billing.Active || !sub.PeriodStart.Equal(paidAt) ||
@@ -153,12 +153,18 @@ func TestPaidChangeAppliesOnceAfterWebhook(t *testing.T) {
 	if err != nil || got.Status != billing.CheckoutCompleted {
 		t.Fatalf("checkout after paying: %+v %v", got, err)
 	}
+	if acct, err := f.store.PaymentAccount(f.ctx, f.cust.ID, "fake"); err != nil || acct.Card.Last4 != "4242" || acct.CustomerRef == "" {
+		t.Fatalf("the card paid with is not saved for renewals: %+v %v", acct, err)
+	}
+	if m := f.assertBooks(t); m.Applied != 29000 || m.Credited != 0 {
+		t.Fatalf("books: %+v", m)
+	}
 }
 
 func TestDeclinedPaymentChangesNothing(t *testing.T) {
 	f := newFixture(t)
 	cs := f.change(t, "starter-monthly").Checkout
-	f.pay(t, cs, "evt_decline", billing.PaymentDeclined)
+	f.pay(t, cs, declined)
 	if f.sub(t).Plan.ID != "free" || len(f.invoices(t)) != 0 {
 		t.Fatal("a decline changed the subscription or wrote an invoice")
 	}
@@ -166,48 +172,71 @@ func TestDeclinedPaymentChangesNothing(t *testing.T) {
 	if got.Status != billing.CheckoutFailed {
 		t.Fatalf("declined checkout status = %s", got.Status)
 	}
-	// A late "paid" for a declined session changes nothing either.
-	f.pay(t, cs, "evt_late", billing.PaymentSucceeded)
-	if f.sub(t).Plan.ID != "free" {
-		t.Fatal("a paid event after a decline applied")
+	// Money reported for a declined checkout (a provider that took it
+	// anyway) is never dropped: it becomes credit, and changes no plan.
+	f.deliver(t, billing.Event{ID: "evt_late", Kind: billing.EventCheckoutPaid, CheckoutRef: cs.ProviderRef, PaymentRef: "pay_odd",
+		Amount: cs.Amount})
+	if sub := f.sub(t); sub.Plan.ID != "free" || sub.Credit != 900 {
+		t.Fatalf("a paid event after a decline: plan %s, credit %d", sub.Plan.ID, sub.Credit)
+	}
+	if m := dbtest.Books(t, f.store); m.Recorded != 900 || m.Credited != 900 || m.Applied != 0 {
+		t.Fatalf("books: %+v", m)
 	}
 }
 
-func TestExpiredCheckoutChangesNothing(t *testing.T) {
+func TestExpiredCheckoutCannotBePaid(t *testing.T) {
 	f := newFixture(t)
 	cs := f.change(t, "pro-monthly").Checkout
 	f.clock.Advance(31 * time.Minute)
-	got, _ := f.svc.CheckoutForCustomer(f.ctx, f.cust.ID, cs.ID)
-	if got.Status != billing.CheckoutExpired {
-		t.Fatalf("status after expiry = %s", got.Status)
+	if _, ok := f.provider.pay(cs.ProviderRef); ok {
+		t.Fatal("the provider took payment after the checkout expired")
 	}
-	f.pay(t, cs, "evt_after_expiry", billing.PaymentSucceeded)
-	if f.sub(t).Plan.ID != "free" || len(f.invoices(t)) != 0 {
-		t.Fatal("a payment after expiry applied")
-	}
-	// Asking again after expiry opens a new session.
+	// Asking again after expiry opens a new session; the old one is expired
+	// at the provider first.
 	again := f.change(t, "pro-monthly").Checkout
-	if again.ID == cs.ID {
-		t.Fatal("an expired session was reused")
+	got, _ := f.svc.CheckoutForCustomer(f.ctx, f.cust.ID, cs.ID)
+	if again.ID == cs.ID || got.Status != billing.CheckoutExpired || got.ClosedReason != "timeout" {
+		t.Fatalf("after expiry: new %s, old %s (%s)", again.ID, got.Status, got.ClosedReason)
 	}
+	f.pay(t, again, paid)
+	if f.sub(t).Plan.ID != "pro-monthly" {
+		t.Fatal("the new checkout did not apply")
+	}
+	f.assertBooks(t)
+}
+
+func TestLateEventForAPaymentMadeInTimeApplies(t *testing.T) {
+	f := newFixture(t)
+	cs := f.change(t, "pro-monthly").Checkout
+	f.clock.Advance(29 * time.Minute)
+	ev, ok := f.provider.pay(cs.ProviderRef) // paid in time
+	if !ok {
+		t.Fatal("payment refused")
+	}
+	f.clock.Advance(3 * 24 * time.Hour) // the event arrives days later (an outage)
+	f.deliver(t, ev)
+	if sub := f.sub(t); sub.Plan.ID != "pro-monthly" {
+		t.Fatalf("a late event for a payment made in time: plan %s", sub.Plan.ID)
+	}
+	f.assertBooks(t)
 }
 
 func TestSameChangeReusesTheOpenSession(t *testing.T) {
 	f := newFixture(t)
 	first := f.change(t, "pro-annual").Checkout
 	second := f.change(t, "pro-annual").Checkout
-	if first.ID != second.ID || first.PaymentURL != second.PaymentURL || len(f.provider.created) != 1 {
-		t.Fatalf("same change twice: %s and %s, provider calls %d", first.ID, second.ID, len(f.provider.created))
+	if creates, _, _ := f.provider.counts(); first.ID != second.ID || first.PaymentURL != second.PaymentURL || creates != 1 {
+		t.Fatalf("same change twice: %s and %s, provider calls %d", first.ID, second.ID, creates)
 	}
-	// A different change expires the first session, here and at the provider.
+	// A different change expires the first session, at the provider first.
 	other := f.change(t, "business-monthly").Checkout
-	if other.ID == first.ID || len(f.provider.expired) != 1 || f.provider.expired[0] != first.ProviderRef {
-		t.Fatalf("different change: %s, expired at provider %v", other.ID, f.provider.expired)
+	if _, expires, _ := f.provider.counts(); other.ID == first.ID || expires != 1 || f.provider.expireCalls[0] != first.ProviderRef {
+		t.Fatalf("different change: %s, expired at provider %v", other.ID, f.provider.expireCalls)
 	}
-	f.pay(t, first, "evt_old", billing.PaymentSucceeded)
-	if f.sub(t).Plan.ID != "free" {
-		t.Fatal("paying a superseded checkout applied it")
+	if _, ok := f.provider.pay(first.ProviderRef); ok {
+		t.Fatal("the provider still takes payment for a superseded checkout")
 	}
+	f.assertBooks(t)
 }
 
 func TestConcurrentDoubleSubmitMakesOneCheckout(t *testing.T) {
@@ -261,12 +290,12 @@ func TestRejectedChanges(t *testing.T) {
 		})
 	}
 	open, _ := f.store.OpenCheckoutSessions(f.ctx, f.cust.ID)
-	if len(open) != 0 || f.sub(t).Plan.ID != "free" || len(f.provider.created) != 0 {
+	if creates, _, _ := f.provider.counts(); len(open) != 0 || f.sub(t).Plan.ID != "free" || creates != 0 {
 		t.Fatal("a rejected change left state behind")
 	}
 }
 
-func TestProviderFailureLeavesNothingOpen(t *testing.T) {
+func TestProviderFailureChargesNothing(t *testing.T) {
 	f := newFixture(t)
 	f.provider.fail = errors.New("connection refused")
 	_, err := f.svc.RequestChange(f.ctx, billing.Actor{}, f.cust, "pro-monthly", "")
@@ -274,32 +303,43 @@ func TestProviderFailureLeavesNothingOpen(t *testing.T) {
 	if !errors.As(err, &perr) {
 		t.Fatalf("err = %v, want a provider error", err)
 	}
-	open, _ := f.store.OpenCheckoutSessions(f.ctx, f.cust.ID)
-	if len(open) != 0 || f.sub(t).Plan.ID != "free" {
-		t.Fatal("a provider failure left an open session or changed the plan")
+	if f.sub(t).Plan.ID != "free" || f.provider.sessionCount() != 0 {
+		t.Fatal("a provider failure changed the plan or left a payment page")
 	}
 	f.provider.fail = nil
-	if cs := f.change(t, "pro-monthly").Checkout; cs.PaymentURL == "" {
+	cs := f.change(t, "pro-monthly").Checkout
+	if cs.PaymentURL == "" {
 		t.Fatal("retry after the provider recovered failed")
+	}
+	open, _ := f.store.OpenCheckoutSessions(f.ctx, f.cust.ID)
+	if len(open) != 1 {
+		t.Fatalf("%d open checkouts after the retry, want the one being paid", len(open))
 	}
 }
 
-func TestWrongAmountIsNotApplied(t *testing.T) {
+func TestWrongAmountBecomesCredit(t *testing.T) {
 	f := newFixture(t)
 	cs := f.change(t, "pro-monthly").Checkout
-	err := f.svc.ApplyPaymentEvent(f.ctx, billing.PaymentEvent{EventID: "evt_short", Outcome: billing.PaymentSucceeded,
-		ProviderRef: cs.ProviderRef, Amount: billing.Money{Amount: 100, Currency: "USD"}})
-	if err != nil {
-		t.Fatal(err)
+	f.deliver(t, billing.Event{ID: "evt_short", Kind: billing.EventCheckoutPaid, CheckoutRef: cs.ProviderRef, PaymentRef: "pay_short",
+		Amount: billing.Money{Amount: 100, Currency: "usd"}})
+	if sub := f.sub(t); sub.Plan.ID != "free" || sub.Credit != 100 {
+		t.Fatalf("an underpayment: plan %s, credit %d", sub.Plan.ID, sub.Credit)
 	}
-	if f.sub(t).Plan.ID != "free" {
-		t.Fatal("an underpayment applied the change")
+	f.deliver(t, billing.Event{ID: "evt_eur", Kind: billing.EventCheckoutPaid, CheckoutRef: cs.ProviderRef, PaymentRef: "pay_eur",
+		Amount: billing.Money{Amount: 2900, Currency: "EUR"}})
+	m := dbtest.Books(t, f.store)
+	if f.sub(t).Plan.ID != "free" || m.Held != 2900 || m.Recorded != 3000 {
+		t.Fatalf("a payment in another currency must be held for a person, not lost: %+v", m)
+	}
+	vs, _ := f.svc.CheckBooks(f.ctx)
+	if len(vs) != 1 || vs[0].Rule != billing.RulePaymentAllocated {
+		t.Fatalf("the held payment must show in the books check: %+v", vs)
 	}
 }
 
 func TestMoveToFreeWaitsForThePeriodEnd(t *testing.T) {
 	f := newFixture(t)
-	f.pay(t, f.change(t, "starter-monthly").Checkout, "evt_1", billing.PaymentSucceeded)
+	f.pay(t, f.change(t, "starter-monthly").Checkout, paid)
 	res := f.change(t, "free")
 	if !res.Scheduled || res.Checkout != nil || res.Applied {
 		t.Fatalf("moving to free: %+v", res)
@@ -311,12 +351,14 @@ func TestMoveToFreeWaitsForThePeriodEnd(t *testing.T) {
 	}
 }
 
-func TestUnknownProviderReferenceIsIgnored(t *testing.T) {
+func TestPaymentForAnUnknownCheckoutIsHeld(t *testing.T) {
 	f := newFixture(t)
-	err := f.svc.ApplyPaymentEvent(f.ctx, billing.PaymentEvent{EventID: "evt_x", Outcome: billing.PaymentSucceeded, ProviderRef: "ref_nobody"})
-	if err != nil {
-		t.Fatalf("unknown reference: %v", err)
+	f.deliver(t, billing.Event{ID: "evt_x", Kind: billing.EventCheckoutPaid, CheckoutRef: "ref_nobody", PaymentRef: "pay_x",
+		Amount: billing.Money{Amount: 500, Currency: "USD"}})
+	if m := dbtest.Books(t, f.store); m.Held != 500 {
+		t.Fatalf("money for an unknown checkout must be recorded and held: %+v", m)
 	}
+	f.deliver(t, billing.Event{ID: "evt_y", Kind: billing.EventCheckoutFailed, CheckoutRef: "ref_nobody"})
 }
 
 func TestCheckoutOfAnotherCustomerIsNotFound(t *testing.T) {

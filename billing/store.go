@@ -29,6 +29,15 @@ type Reader interface {
 	SubscriptionsDue(ctx context.Context, now time.Time) ([]int64, error)
 	Charge(ctx context.Context, id string) (Charge, error)
 	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, int, error)
+	// PaymentAccount returns the user's customer and saved card at a provider, or ErrNotFound.
+	PaymentAccount(ctx context.Context, userID int64, provider string) (PaymentAccount, error)
+	PaymentByRef(ctx context.Context, provider, ref string) (Payment, error)
+	// PaymentForCheckout returns the first payment recorded for a checkout, or ErrNotFound.
+	PaymentForCheckout(ctx context.Context, checkoutID string) (Payment, error)
+	// CreditEntries lists the movements of the user's account credit, newest first.
+	CreditEntries(ctx context.Context, userID int64) ([]CreditEntry, error)
+	// BookViolations checks the ledger's invariants on the whole database.
+	BookViolations(ctx context.Context) ([]Violation, error)
 	mailReader
 	detailsReader
 }
@@ -63,6 +72,17 @@ type Tx interface {
 	// id was seen before, so a replayed webhook changes nothing.
 	RecordProviderEvent(ctx context.Context, provider, eventID string, at time.Time) (bool, error)
 	AddAudit(ctx context.Context, e AuditEntry) error
+	// RecordPayment stores a payment unless one with its provider and
+	// reference exists; fresh is false then, and id is the stored one's.
+	RecordPayment(ctx context.Context, p Payment) (id int64, fresh bool, err error)
+	// AllocatePayment writes where a recorded payment's money went.
+	AllocatePayment(ctx context.Context, p Payment) error
+	SetPaymentRefunded(ctx context.Context, id int64, refunded int64) error
+	AddInvoiceRefund(ctx context.Context, invoiceID int64, amount int64) error
+	// ApplyCreditToInvoice moves amount of an invoice from "charged" to "paid by credit".
+	ApplyCreditToInvoice(ctx context.Context, invoiceID int64, amount int64) error
+	AddCreditEntry(ctx context.Context, e CreditEntry) error
+	SavePaymentAccount(ctx context.Context, a PaymentAccount) error
 	EnqueueNotification(ctx context.Context, n Notification) error
 	mailTx
 	detailsTx
@@ -102,4 +122,14 @@ type AuditEntry struct {
 	Reason       string
 	Before       string
 	After        string
+}
+
+// PaymentAccount is what the portal keeps of a user at a payment provider:
+// the provider's customer and the card saved for renewals.
+type PaymentAccount struct {
+	UserID      int64
+	Provider    string
+	CustomerRef string
+	Card        PaymentMethod // zero when no card is saved
+	UpdatedAt   time.Time
 }

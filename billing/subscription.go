@@ -54,6 +54,12 @@ type Subscription struct {
 // Renews reports whether the subscription has a period that ends.
 func (s Subscription) Renews() bool { return !s.PeriodEnd.IsZero() }
 
+// CanCancel reports whether the customer may cancel now: a paid, active
+// subscription not already set to end.
+func (s Subscription) CanCancel() bool {
+	return s.Renews() && !s.CancelAtPeriodEnd && s.Status == Active
+}
+
 // PaidThrough is when the paid-for time runs out: the period end, or the
 // period start while the renewal that began the period is unpaid.
 func (s Subscription) PaidThrough() time.Time {
@@ -101,6 +107,7 @@ type Invoice struct {
 	PeriodEnd     time.Time
 	CheckoutID    string
 	CreditApplied int64 // account credit that paid part of this invoice
+	Refunded      int64 // what the provider returned of it
 	ByManager     bool  // the change was made by an account manager acting for the customer
 	CreatedAt     time.Time
 	// BillTo is the customer's billing details as they were when the

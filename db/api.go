@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -10,25 +11,55 @@ import (
 	"github.com/billingportal/portal/billing"
 )
 
-// IdempotentResponse returns the stored first answer for a caller's key.
-func (s *Store) IdempotentResponse(ctx context.Context, principal, key string) (bodyHash []byte, status int, body []byte, ok bool, err error) {
-	err = s.queryRow(ctx, `SELECT body_hash, status, response FROM idempotency_keys WHERE principal = ? AND key = ?`,
-		principal, key).Scan(&bodyHash, &status, &body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, nil, false, nil
+// ClaimIdempotencyKey claims a caller's key for a request, in one
+// transaction: an expired key is forgotten, a free key is taken (status 0
+// while the request runs), and a taken one reports the stored answer, a
+// run in progress, or another request's body. A claim older than stale is
+// taken over: its request died with its process.
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, principal, key string, bodyHash []byte, now time.Time, ttl, stale time.Duration) (billing.IdempotencyClaim, error) {
+	var claim billing.IdempotencyClaim
+	err := s.inTx(ctx, func(q queries) error {
+		if _, err := q.exec(ctx, `DELETE FROM idempotency_keys WHERE principal = ? AND key = ?
+			AND (created_at <= ? OR (status = 0 AND created_at <= ?))`, principal, key, now.Add(-ttl).Unix(), now.Add(-stale).Unix()); err != nil {
+			return err
+		}
+		var storedHash []byte
+		err := q.queryRow(ctx, `SELECT body_hash, status, response FROM idempotency_keys WHERE principal = ? AND key = ?`,
+			principal, key).Scan(&storedHash, &claim.Status, &claim.Body)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			claim.Claimed = true
+			_, err = q.exec(ctx, `INSERT INTO idempotency_keys (principal, key, method, path, body_hash, status, response, created_at)
+				VALUES (?, ?, '', '', ?, 0, x'', ?)`, principal, key, bodyHash, now.Unix())
+			return err
+		case err != nil:
+			return err
+		}
+		claim.Mismatch = !bytes.Equal(storedHash, bodyHash)
+		claim.InProgress = !claim.Mismatch && claim.Status == 0
+		return nil
+	})
+	if err != nil {
+		return billing.IdempotencyClaim{}, fmt.Errorf("db: idempotency key: %w", err)
 	}
-	return bodyHash, status, body, err == nil, err
+	return claim, nil
 }
 
-// SaveIdempotentResponse stores the first answer for a key; a concurrent
-// first answer wins and this one is dropped.
-func (s *Store) SaveIdempotentResponse(ctx context.Context, principal, key string, bodyHash []byte, status int, body []byte, at time.Time) error {
-	_, err := s.exec(ctx, `INSERT INTO idempotency_keys (principal, key, method, path, body_hash, status, response, created_at)
-		VALUES (?, ?, '', '', ?, ?, ?, ?) ON CONFLICT DO NOTHING`, principal, key, bodyHash, status, body, at.Unix())
+// SaveIdempotentResponse stores the answer of a claimed key's request.
+func (s *Store) SaveIdempotentResponse(ctx context.Context, principal, key string, status int, body []byte) error {
+	_, err := s.exec(ctx, `UPDATE idempotency_keys SET status = ?, response = ? WHERE principal = ? AND key = ?`,
+		status, body, principal, key)
 	if err != nil {
 		return fmt.Errorf("db: idempotency key: %w", err)
 	}
 	return nil
+}
+
+// ReleaseIdempotencyKey frees a claimed key whose request failed on our
+// side, so a retry runs again.
+func (s *Store) ReleaseIdempotencyKey(ctx context.Context, principal, key string) error {
+	_, err := s.exec(ctx, `DELETE FROM idempotency_keys WHERE principal = ? AND key = ?`, principal, key)
+	return err
 }
 
 // EnqueueNotification adds a notification to the outbox, in the caller's transaction.

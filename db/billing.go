@@ -146,7 +146,7 @@ func (q queries) Invoices(ctx context.Context, userID int64) ([]billing.Invoice,
 }
 
 const invoiceColumns = `id, user_id, description, amount, currency, status, period_start, period_end,
-	COALESCE(checkout_session_id, ''), credit_applied,
+	COALESCE(checkout_session_id, ''), credit_applied, refunded,
 	COALESCE((SELECT opened_by_manager FROM checkout_sessions c WHERE c.id = checkout_session_id), 0), created_at,
 	COALESCE(number, ''), bill_name, bill_company, bill_line1, bill_line2, bill_postal_code, bill_city, bill_country, bill_tax_id, bill_email`
 
@@ -156,7 +156,7 @@ func scanInvoice(row scanner) (billing.Invoice, error) {
 	var created int64
 	b := &inv.BillTo
 	err := row.Scan(&inv.ID, &inv.UserID, &inv.Description, &inv.Amount.Amount, &inv.Amount.Currency, &inv.Status,
-		&ps, &pe, &inv.CheckoutID, &inv.CreditApplied, &inv.ByManager, &created,
+		&ps, &pe, &inv.CheckoutID, &inv.CreditApplied, &inv.Refunded, &inv.ByManager, &created,
 		&inv.Number, &b.Name, &b.Company, &b.Line1, &b.Line2, &b.PostalCode, &b.City, &b.Country, &b.TaxID, &inv.BillToEmail)
 	inv.PeriodStart, inv.PeriodEnd, inv.CreatedAt = fromUnix(ps), fromUnix(pe), time.Unix(created, 0).UTC()
 	return inv, err
@@ -199,14 +199,14 @@ func (q queries) CreateInvoice(ctx context.Context, inv billing.Invoice) (int64,
 }
 
 const checkoutColumns = `id, user_id, purpose, COALESCE(invoice_id, 0), credit_used, opened_by_manager, from_plan_id, plan_id, timing,
-	amount, currency, status, payment_url, COALESCE(provider_ref, ''), created_at, expires_at, completed_at`
+	amount, currency, status, payment_url, COALESCE(provider_ref, ''), closed_reason, created_at, expires_at, completed_at`
 
 func scanCheckout(row scanner) (billing.CheckoutSession, error) {
 	var c billing.CheckoutSession
 	var created, expires int64
 	var completed sql.NullInt64
 	err := row.Scan(&c.ID, &c.UserID, &c.Purpose, &c.InvoiceID, &c.CreditUsed, &c.ByManager, &c.FromPlanID, &c.PlanID, &c.Timing,
-		&c.Amount.Amount, &c.Amount.Currency, &c.Status, &c.PaymentURL, &c.ProviderRef, &created, &expires, &completed)
+		&c.Amount.Amount, &c.Amount.Currency, &c.Status, &c.PaymentURL, &c.ProviderRef, &c.ClosedReason, &created, &expires, &completed)
 	c.CreatedAt, c.ExpiresAt, c.CompletedAt = time.Unix(created, 0).UTC(), time.Unix(expires, 0).UTC(), fromUnix(completed)
 	return c, err
 }
@@ -247,8 +247,8 @@ func (q queries) CreateCheckoutSession(ctx context.Context, c billing.CheckoutSe
 
 // UpdateCheckoutSession writes a checkout session's status and provider details.
 func (q queries) UpdateCheckoutSession(ctx context.Context, c billing.CheckoutSession) error {
-	_, err := q.exec(ctx, `UPDATE checkout_sessions SET status = ?, payment_url = ?, provider_ref = ?,
-		completed_at = ? WHERE id = ?`, c.Status, c.PaymentURL, nullString(c.ProviderRef), unix(c.CompletedAt), c.ID)
+	_, err := q.exec(ctx, `UPDATE checkout_sessions SET status = ?, payment_url = ?, provider_ref = ?, closed_reason = ?,
+		completed_at = ? WHERE id = ?`, c.Status, c.PaymentURL, nullString(c.ProviderRef), c.ClosedReason, unix(c.CompletedAt), c.ID)
 	if err != nil {
 		return fmt.Errorf("db: update checkout session %s: %w", c.ID, err)
 	}

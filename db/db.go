@@ -90,7 +90,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 func migrate(ctx context.Context, sqlDB *sql.DB) error {
-	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, migrations.FS)
+	// Out of order: migrations developed side by side may land in any order.
+	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, migrations.FS, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("db: migrations: %w", err)
 	}
@@ -110,6 +111,10 @@ func (s *Store) Close() error {
 	}
 	return errors.Join(s.db.Close(), s.wdb.Close())
 }
+
+// Writer is the single writer connection, for parts that keep their own
+// tables in the portal's database (the sandbox provider).
+func (s *Store) Writer() *sql.DB { return s.wdb }
 
 // Ping checks the database answers, for /healthz.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }

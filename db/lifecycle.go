@@ -83,23 +83,25 @@ func (q queries) SubscriptionsDue(ctx context.Context, now time.Time) ([]int64, 
 	return ids, rows.Err()
 }
 
-const chargeColumns = `id, subscription_id, plan_id, amount, currency, credit_used, due_at, status, provider_ref, created_at`
+const chargeColumns = `id, purpose, subscription_id, plan_id, COALESCE(invoice_id, 0), amount, currency, credit_used, due_at,
+	status, provider_ref, reason, created_at`
 
 // Charge returns a charge by its idempotency key.
 func (q queries) Charge(ctx context.Context, id string) (billing.Charge, error) {
 	var c billing.Charge
 	var due, created int64
-	err := q.queryRow(ctx, `SELECT `+chargeColumns+` FROM charges WHERE id = ?`, id).Scan(&c.ID, &c.SubscriptionID,
-		&c.PlanID, &c.Amount.Amount, &c.Amount.Currency, &c.CreditUsed, &due, &c.Status, &c.ProviderRef, &created)
+	err := q.queryRow(ctx, `SELECT `+chargeColumns+` FROM charges WHERE id = ?`, id).Scan(&c.ID, &c.Purpose, &c.SubscriptionID,
+		&c.PlanID, &c.InvoiceID, &c.Amount.Amount, &c.Amount.Currency, &c.CreditUsed, &due, &c.Status, &c.ProviderRef, &c.Reason, &created)
 	c.DueAt, c.CreatedAt = time.Unix(due, 0).UTC(), time.Unix(created, 0).UTC()
 	return c, notFound(err, "charge "+id)
 }
 
 // CreateCharge stores c unless its key exists, and returns the stored charge.
 func (q queries) CreateCharge(ctx context.Context, c billing.Charge) (billing.Charge, error) {
-	_, err := q.exec(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`, c.ID, c.SubscriptionID, c.PlanID, c.Amount.Amount, c.Amount.Currency, c.CreditUsed,
-		c.DueAt.Unix(), c.Status, c.ProviderRef, c.CreatedAt.Unix())
+	_, err := q.exec(ctx, `INSERT INTO charges (id, purpose, subscription_id, plan_id, invoice_id, amount, currency, credit_used,
+		due_at, status, provider_ref, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`, c.ID, c.Purpose, c.SubscriptionID, c.PlanID, nullID(c.InvoiceID), c.Amount.Amount,
+		c.Amount.Currency, c.CreditUsed, c.DueAt.Unix(), c.Status, c.ProviderRef, c.Reason, c.CreatedAt.Unix())
 	if err != nil {
 		return billing.Charge{}, fmt.Errorf("db: create charge: %w", err)
 	}
@@ -108,7 +110,8 @@ func (q queries) CreateCharge(ctx context.Context, c billing.Charge) (billing.Ch
 
 // UpdateCharge records a charge's outcome.
 func (q queries) UpdateCharge(ctx context.Context, c billing.Charge) error {
-	_, err := q.exec(ctx, `UPDATE charges SET status = ?, provider_ref = ? WHERE id = ?`, c.Status, c.ProviderRef, c.ID)
+	_, err := q.exec(ctx, `UPDATE charges SET status = ?, provider_ref = ?, reason = ?, invoice_id = ? WHERE id = ?`,
+		c.Status, c.ProviderRef, c.Reason, nullID(c.InvoiceID), c.ID)
 	if err != nil {
 		return fmt.Errorf("db: update charge: %w", err)
 	}

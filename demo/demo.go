@@ -10,6 +10,7 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/checkout/sandbox"
 )
 
 // Password is every demo account's password.
@@ -46,7 +47,7 @@ func Catalogue() []billing.Plan {
 
 // Cards sets the sandbox provider's saved test cards.
 type Cards interface {
-	SetSandboxCard(ctx context.Context, email string, fails bool) error
+	SetCard(ctx context.Context, email string, c sandbox.Card) error
 }
 
 // Accounts is what Seed needs from the account service.
@@ -93,6 +94,10 @@ func Seed(ctx context.Context, accounts Accounts, store billing.Store, cards Car
 				}
 				if inv.Status == billing.InvoiceFailed {
 					sub.OverdueInvoiceID = id
+					continue
+				}
+				if err := recordPaid(ctx, tx, u.ID, id, inv); err != nil {
+					return err
 				}
 			}
 			sub.UpdatedAt = now
@@ -102,12 +107,25 @@ func Seed(ctx context.Context, accounts Accounts, store billing.Store, cards Car
 			return fmt.Errorf("demo: %s subscription: %w", p.email, err)
 		}
 		if p.cardFails {
-			if err := cards.SetSandboxCard(ctx, p.email, true); err != nil {
+			if err := cards.SetCard(ctx, p.email, sandbox.CardDeclines); err != nil {
 				return fmt.Errorf("demo: %s card: %w", p.email, err)
 			}
 		}
 	}
 	return nil
+}
+
+// recordPaid puts the payment that paid a demo invoice in the ledger, as
+// the sandbox would have reported it.
+func recordPaid(ctx context.Context, tx billing.Tx, userID, invoiceID int64, inv billing.Invoice) error {
+	p := billing.Payment{Provider: sandbox.Name, Ref: fmt.Sprintf("sbx_demo_%d", invoiceID), UserID: userID, Kind: billing.PaidByCharge,
+		Amount: inv.Amount, Held: inv.Amount.Amount, ReceivedAt: inv.CreatedAt}
+	id, _, err := tx.RecordPayment(ctx, p)
+	if err != nil {
+		return err
+	}
+	p.ID, p.InvoiceID, p.Applied, p.Held = id, invoiceID, inv.Amount.Amount, 0
+	return tx.AllocatePayment(ctx, p)
 }
 
 // onPlan puts sub on plan with a cycle that began at anchor and is now in

@@ -9,6 +9,7 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/checkout/sandbox"
 	"github.com/billingportal/portal/clock"
 	"github.com/billingportal/portal/db/dbtest"
 	"github.com/billingportal/portal/demo"
@@ -19,8 +20,12 @@ func TestSeedIsIdempotentAndMatchesTheContract(t *testing.T) {
 	now := time.Date(2027, 3, 10, 8, 0, 0, 0, time.UTC)
 	accounts := account.NewService(store.Accounts(), store.Accounts(), clock.NewFixed(now), account.NewThrottle(clock.NewFixed(now), time.Minute, 5, 5), account.Config{PasswordCost: bcrypt.MinCost})
 	ctx := context.Background()
+	cards, err := sandbox.OpenStore(ctx, store.Writer())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 2; i++ {
-		if err := demo.Seed(ctx, accounts, store, store, now); err != nil {
+		if err := demo.Seed(ctx, accounts, store, cards, now); err != nil {
 			t.Fatalf("seed %d: %v", i, err)
 		}
 	}
@@ -53,6 +58,10 @@ func TestSeedIsIdempotentAndMatchesTheContract(t *testing.T) {
 		if sub.Renews() && !(sub.PeriodStart.Before(now) && sub.PeriodEnd.After(now)) {
 			t.Errorf("%s: period %s to %s does not contain now", email, sub.PeriodStart, sub.PeriodEnd)
 		}
+	}
+	// The demo's paid invoices are in the ledger: its books are clean.
+	if vs, err := store.BookViolations(ctx); err != nil || len(vs) != 0 {
+		t.Fatalf("demo books: %+v %v", vs, err)
 	}
 	m, err := store.Accounts().UserByEmail(ctx, "manager@example.com")
 	if err != nil || m.Role != account.Manager {

@@ -161,27 +161,9 @@ func jsonType(kind string) string {
 
 // apiFail answers an error as {code, message, details} with its status.
 func (h *Handlers) apiFail(c *gin.Context, err error) {
-	var verr *billing.ValidationError
-	var conflict *billing.ConflictError
-	var perr *billing.ProviderError
-	switch {
-	case errors.As(err, &verr):
-		var ds []detail
-		for _, p := range verr.Problems {
-			ds = append(ds, detail{Type: "field_violation", Field: p.Field, Message: p.Message})
-		}
-		jsonError(c, http.StatusBadRequest, verr.Error(), ds...)
-	case errors.Is(err, billing.ErrNotFound):
-		jsonError(c, http.StatusNotFound, "Not found: "+strings.TrimPrefix(err.Error(), "db: "))
-	case errors.Is(err, billing.ErrForbidden), errors.Is(err, account.ErrForbidden):
-		jsonError(c, http.StatusForbidden, "This token may not act for that customer.")
-	case errors.As(err, &conflict):
-		jsonError(c, http.StatusConflict, conflict.Message)
-	case errors.As(err, &perr):
-		h.Log.Error("api: payment provider", "err", err, "request_id", RequestID(c))
-		jsonError(c, http.StatusBadGateway, "The payment provider could not be reached; nothing was changed. Retry later.")
-	default:
+	p := problemOf(err)
+	if p.status >= 500 {
 		h.Log.Error("api", "err", err, "path", c.Request.URL.Path, "request_id", RequestID(c))
-		jsonError(c, http.StatusInternalServerError, "Something went wrong on our side; nothing was changed. Retry later.")
 	}
+	jsonError(c, p.status, p.message, p.details...)
 }

@@ -41,16 +41,14 @@ func (h *Handlers) APIUsers(c *gin.Context) {
 		h.apiFail(c, billing.Invalid("email", "Give the email to look up: ?email=someone@example.com."))
 		return
 	}
-	users, _, err := h.Accounts.SearchCustomers(c.Request.Context(), email, 50, 0)
-	if err != nil {
+	out := []apiUser{}
+	u, err := h.Accounts.CustomerByEmail(c.Request.Context(), email)
+	switch {
+	case errors.Is(err, account.ErrNotFound):
+	case err != nil:
 		h.apiFail(c, err)
 		return
-	}
-	out := []apiUser{}
-	for _, u := range users {
-		if u.Email != email {
-			continue // the search matches substrings; this endpoint matches the whole address
-		}
+	default:
 		sub, err := h.Billing.Subscription(c.Request.Context(), u.ID)
 		if err != nil {
 			h.apiFail(c, err)
@@ -197,7 +195,7 @@ func (h *Handlers) APIChangeBillingPlan(c *gin.Context) {
 		h.apiFail(c, err)
 		return
 	}
-	target, err := h.samePlanOtherInterval(c.Request.Context(), u.ID, interval)
+	target, err := h.Billing.PlanAtInterval(c.Request.Context(), u.ID, interval)
 	if err != nil {
 		h.apiFail(c, err)
 		return
@@ -214,30 +212,6 @@ func (h *Handlers) APIChangeBillingPlan(c *gin.Context) {
 	out := userJSON(u, sub)
 	out.Checkout = checkoutJSON(res.Checkout)
 	c.JSON(http.StatusOK, out)
-}
-
-// samePlanOtherInterval finds the plan of the customer's product at interval.
-func (h *Handlers) samePlanOtherInterval(ctx context.Context, userID int64, interval billing.Interval) (string, error) {
-	sub, err := h.Billing.Subscription(ctx, userID)
-	if err != nil {
-		return "", err
-	}
-	if sub.Plan.Free() {
-		return "", &billing.ConflictError{Message: "The customer is on the free plan, which has no billing interval; choose a paid plan first."}
-	}
-	if sub.Plan.Interval == interval {
-		return "", billing.Invalid("billingPlan", "The customer is already billed %s.", strings.ToLower(interval.Label()))
-	}
-	plans, err := h.Billing.Plans(ctx)
-	if err != nil {
-		return "", err
-	}
-	for _, p := range plans {
-		if p.Product.ID == sub.Plan.Product.ID && p.Interval == interval {
-			return p.ID, nil
-		}
-	}
-	return "", billing.Invalid("billingPlan", "%s is not offered with %s billing.", sub.Plan.Product.Name, strings.ToLower(interval.Label()))
 }
 
 // APIChangeSubscriptionPhase is Frontier's POST /api/v1/subscriptions/{id}/change.

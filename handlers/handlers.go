@@ -5,7 +5,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/billing"
-	"github.com/billingportal/portal/checkout/sandbox"
 	"github.com/billingportal/portal/views"
 )
 
@@ -29,34 +27,26 @@ type SessionCookies interface {
 	Clear(c *gin.Context) error
 }
 
-// SandboxCheckout is the sandbox provider's payment page logic.
-type SandboxCheckout interface {
-	Session(ctx context.Context, id string) (sandbox.Session, error)
-	Complete(ctx context.Context, id string, pay bool) (sandbox.Session, error)
-}
-
 // Deps are what the handlers need.
 type Deps struct {
-	Billing        *billing.Service
-	Accounts       *account.Service
-	Cookies        SessionCookies
-	Sandbox        SandboxCheckout // nil unless the sandbox provider is configured
-	WebhookSecrets [][]byte        // accepted secrets for provider webhooks (several while rotating)
-	Ping           func(ctx context.Context) error
-	Wall           account.Clock // real time, for webhook signature freshness
-	TestClock      TestClock     // nil unless the provider is the sandbox
-	APIKey         string        // the server-to-server key; "" disables it
-	BaseURL        string        // scheme://host[:port] browsers use to reach the portal
-	EmbedOrigins   []string      // origins allowed to frame the portal and to receive customers back
-	Idempotency    IdempotencyStore
-	Outbox         Outbox // nil without app notifications
-	EmbedCSP       string // the Content-Security-Policy of pages in an app's frame
-	SandboxCSP     string // the sandbox payment page's, whose form may return to an app
-	Log            *slog.Logger
-	InvoicePDFs    InvoiceRenderer
-	Mail           MailOutbox // mail to customers, listed for managers
-	MailSending    bool       // SMTP_URL is set, so the outbox is being delivered
-	MailWake       func()     // asks the mail worker to look at the outbox now; nil when it does not run
+	Billing      *billing.Service
+	Accounts     *account.Service
+	Cookies      SessionCookies
+	Ping         func(ctx context.Context) error
+	Wall         account.Clock // real time, for webhook signature freshness
+	TestClock    TestClock     // nil unless the provider is the sandbox
+	APIKey       string        // the server-to-server key; "" disables it
+	BaseURL      string        // scheme://host[:port] browsers use to reach the portal
+	EmbedOrigins []string      // origins allowed to frame the portal and to receive customers back
+	Idempotency  IdempotencyStore
+	Outbox       Outbox // nil without app notifications
+	EmbedCSP     string // the Content-Security-Policy of pages in an app's frame
+	ProviderCSP  string // hosted payment pages', whose forms may return to an app
+	Log          *slog.Logger
+	InvoicePDFs  InvoiceRenderer
+	Mail         MailOutbox // mail to customers, listed for managers
+	MailSending  bool       // SMTP_URL is set, so the outbox is being delivered
+	MailWake     func()     // asks the mail worker to look at the outbox now; nil when it does not run
 }
 
 // Handlers serves the portal's pages and endpoints.
@@ -86,27 +76,14 @@ func (h *Handlers) page(fn pageFunc) gin.HandlerFunc {
 	}
 }
 
-// classify maps an error to one HTTP status and a message for people; only
+// classify maps an error to its status and message (see problemOf); only
 // server faults are logged, and their detail is never shown.
 func (h *Handlers) classify(c *gin.Context, err error) (int, string) {
-	var verr *billing.ValidationError
-	var conflict *billing.ConflictError
-	var perr *billing.ProviderError
-	switch {
-	case errors.As(err, &verr):
-		return http.StatusBadRequest, verr.Error()
-	case errors.Is(err, billing.ErrNotFound):
-		return http.StatusNotFound, "We couldn't find that. It may belong to another account or no longer exist."
-	case errors.Is(err, billing.ErrForbidden):
-		return http.StatusForbidden, "You are not allowed to do that."
-	case errors.As(err, &conflict):
-		return http.StatusConflict, conflict.Message
-	case errors.As(err, &perr):
-		h.Log.Error("payment provider failed", "err", err, "request_id", RequestID(c))
-		return http.StatusBadGateway, "Our payment provider could not be reached. Nothing was charged and your plan is unchanged; please try again in a minute."
+	p := problemOf(err)
+	if p.status >= 500 {
+		h.Log.Error("request failed", "err", err, "path", c.Request.URL.Path, "request_id", RequestID(c))
 	}
-	h.Log.Error("request failed", "err", err, "path", c.Request.URL.Path, "request_id", RequestID(c))
-	return http.StatusInternalServerError, "Something went wrong on our side. Nothing was changed; please try again."
+	return p.status, p.message
 }
 
 func errorHeading(status int) string {

@@ -72,8 +72,12 @@ func (h *Handlers) renderCustomer(c *gin.Context, status int, reason, msg string
 	if err != nil {
 		return err
 	}
+	credit, err := h.creditView(c, u.ID)
+	if err != nil {
+		return err
+	}
 	p := views.CustomerPage{Page: h.basePage(c, displayName(u)), ID: u.ID, Name: displayName(u), Email: u.Email, Disabled: u.Disabled,
-		Current: currentPlanView(sub), Invoices: managerInvoiceRows(invs, u.ID), Audit: auditRows(audit),
+		Current: currentPlanView(sub), Invoices: managerInvoiceRows(invs, u.ID), Credit: credit, Audit: auditRows(audit),
 		AuditURL: fmt.Sprintf("/manage/audit?subject=%d", u.ID), Reason: reason, Error: msg}
 	p.Current.CancelURL = "" // managers act through impersonation, not from here
 	if p.Notice = subscriptionNotice(sub); p.Notice != nil {

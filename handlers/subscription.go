@@ -95,7 +95,7 @@ func currentPlanView(sub billing.Subscription) views.CurrentPlan {
 	if sub.Credit > 0 {
 		cp.Credit = sub.CreditMoney().String()
 	}
-	if sub.Renews() && !sub.CancelAtPeriodEnd && sub.Status == billing.Active {
+	if sub.CanCancel() {
 		cp.CancelURL = "/subscription/cancel"
 	}
 	return cp
@@ -107,11 +107,12 @@ var changeNotices = map[string]bool{"changed": true, "scheduled": true, "unsched
 // notices are the messages a redirect may ask the subscription page to show;
 // only these codes are accepted, so no text comes from the URL.
 var notices = map[string]string{
-	"changed":     "Your plan has been changed.",
-	"scheduled":   "Your change is scheduled. You keep your current plan until then.",
-	"unscheduled": "The scheduled change was undone. Your current plan continues as before.",
-	"cancelled":   "Your subscription is cancelled. You keep your plan until the end of the period you paid for.",
-	"resumed":     "Welcome back: your subscription will renew as usual.",
+	"changed":      "Your plan has been changed.",
+	"scheduled":    "Your change is scheduled. You keep your current plan until then.",
+	"unscheduled":  "The scheduled change was undone. Your current plan continues as before.",
+	"cancelled":    "Your subscription is cancelled. You keep your plan until the end of the period you paid for.",
+	"resumed":      "Welcome back: your subscription will renew as usual.",
+	"overdue_paid": "Your account credit paid the overdue amount: your plan is active again and nothing was charged.",
 }
 
 // subscriptionNotice explains a payment problem or a coming end, with the

@@ -20,7 +20,7 @@ func (h *Handlers) renderCancel(c *gin.Context, status int, reason, comment, msg
 	if err != nil {
 		return err
 	}
-	if !sub.Renews() || sub.CancelAtPeriodEnd || sub.Status != billing.Active {
+	if !sub.CanCancel() {
 		c.Redirect(http.StatusSeeOther, "/subscription")
 		return nil
 	}
@@ -69,6 +69,10 @@ func (h *Handlers) ScheduledChangeCancel(c *gin.Context) {
 func (h *Handlers) PayOverdue(c *gin.Context) {
 	cs, err := h.Billing.PayOverdue(c.Request.Context(), actor(c), customer(c), returnTo(c)...)
 	if h.changeRejected(c, err) {
+		return
+	}
+	if cs.ID == "" { // account credit paid it: no checkout needed
+		c.Redirect(http.StatusSeeOther, "/subscription?notice=overdue_paid")
 		return
 	}
 	h.toCheckout(c, cs, "The overdue payment")

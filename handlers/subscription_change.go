@@ -102,13 +102,7 @@ func (h *Handlers) changePage(c *gin.Context, p billing.ChangePreview) views.Cha
 	}
 	cp.Nav = "subscription"
 	if !p.NewPeriodEnd.IsZero() {
-		renewal := to.Price
-		if p.Scheduled() { // charged when the phase starts, after any credit
-			renewal.Amount = max(to.Price.Amount-p.Current.Credit, 0)
-			cp.RenewalDate = fmt.Sprintf("%s, %s", day(p.EffectiveAt), renewal)
-		} else {
-			cp.RenewalDate = fmt.Sprintf("%s, %s", day(p.NewPeriodEnd), renewal)
-		}
+		cp.RenewalDate = fmt.Sprintf("%s, %s", day(p.FirstRenewalAt()), p.FirstRenewal())
 	}
 	if len(p.Decision.Timings) > 1 {
 		for _, t := range p.Decision.Timings {

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 snapshot() {
-  find views -name '*_templ.go' -print0 | sort -z | xargs -0 sha256sum
+  find views checkout -name '*_templ.go' -print0 | sort -z | xargs -0 sha256sum
   sha256sum static/app.css
 }
 
@@ -17,7 +17,7 @@ after=$(snapshot)
 if [ "$before" != "$after" ]; then
   echo "Generated files were stale and have now been regenerated:"
   diff <(echo "$before") <(echo "$after") || true
-  echo "Commit the regenerated views/*_templ.go and static/app.css ('make generate' does the same)."
+  echo "Commit the regenerated *_templ.go files and static/app.css ('make generate' does the same)."
   exit 1
 fi
 echo "generated files are up to date"

@@ -190,7 +190,23 @@ type ReturnPage struct {
 type HistoryPage struct {
 	Page
 	Invoices []InvoiceRow
+	Credit   CreditView
 	Activity []ActivityRow
+}
+
+// CreditView is the customer's account credit and its movements.
+type CreditView struct {
+	Balance string
+	Entries []CreditRow
+}
+
+// CreditRow is one movement of account credit.
+type CreditRow struct {
+	Date   string
+	What   string // "Added" or "Used"
+	Why    string
+	Amount string // signed, e.g. "+$29.00"
+	Added  bool
 }
 
 // ActivityRow is one change to the subscription, as the customer reads it.
@@ -212,17 +228,6 @@ type InvoiceRow struct {
 	Status      string
 	StatusLabel string
 	ByManager   bool
-}
-
-// SandboxPage is the sandbox provider's payment page.
-type SandboxPage struct {
-	Title       string
-	SessionID   string
-	Description string
-	Email       string
-	Amount      string
-	Status      string // open, paid, declined, expired
-	ReturnURL   string
 }
 
 // ErrorPage explains what went wrong.
@@ -274,6 +279,7 @@ type CustomerPage struct {
 	Current   CurrentPlan
 	Scheduled *Scheduled
 	Invoices  []InvoiceRow
+	Credit    CreditView
 	Audit     []AuditRow
 	AuditURL  string
 	Reason    string
@@ -363,6 +369,17 @@ type CheckoutHandoffPage struct {
 	Amount     string
 	PaymentURL string
 }
+
+// HealthPage is the managers' check of the books.
+type HealthPage struct {
+	Page
+	CheckedAt  string
+	Summary    string
+	Violations []ViolationRow
+}
+
+// ViolationRow is one broken invariant.
+type ViolationRow struct{ Rule, Subject, Detail string }
 
 // MailView is a mail to a customer: a heading, a few paragraphs, the facts
 // in a small table, and one button.

@@ -351,7 +351,7 @@ func TestIdempotencyKey(t *testing.T) {
 	if first.Body != again.Body || again.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("replay differs:\n%s\n%s", first.Body, again.Body)
 	}
-	wantAPI(t, alice.call(http.MethodPost, path, `{"subscriptionPlan":"pro-annual"}`, "Idempotency-Key", "k-1"), http.StatusConflict, "different request")
+	wantAPI(t, alice.call(http.MethodPost, path, `{"subscriptionPlan":"pro-annual"}`, "Idempotency-Key", "k-1"), http.StatusUnprocessableEntity, "different request")
 	// Keys belong to their caller.
 	bob := newAPI(t, srv, personalToken(t, srv, "bob@example.com"))
 	wantAPI(t, bob.call(http.MethodPost, path, `{"subscriptionPlan":"pro-monthly"}`, "Idempotency-Key", "k-1"), http.StatusBadRequest, "already on")

@@ -152,3 +152,12 @@ func framePolicy(embedCSP string) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// hostedPagePolicy gives a provider's hosted page its own CSP: its form
+// may send the browser back to an app's origin.
+func hostedPagePolicy(csp string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("Content-Security-Policy", csp)
+		c.Next()
+	}
+}

@@ -7,16 +7,15 @@ import (
 )
 
 // routes lists every route of the portal and the middleware it runs behind.
-func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps, embedCSP string) {
+func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps, embedCSP, providerCSP string) {
 	r.GET("/healthz", h.Healthz)
 
-	// Provider-facing: the sandbox's hosted pages and its webhook. They carry
-	// no portal session; the webhook is authenticated by its signature.
-	if h.Sandbox != nil {
-		r.GET("/sandbox/checkout/:id", h.SandboxCheckoutPage)
-		r.POST("/sandbox/checkout/:id/pay", h.SandboxCheckoutComplete(true))
-		r.POST("/sandbox/checkout/:id/decline", h.SandboxCheckoutComplete(false))
-		r.POST("/webhooks/sandbox", h.SandboxWebhook)
+	// Provider-facing: the provider's webhook, authenticated by its
+	// signature, and the hosted pages of a provider served by the portal
+	// itself (the sandbox). They carry no portal session.
+	r.POST("/webhooks/"+h.Billing.ProviderName(), h.ProviderWebhook)
+	if d.ProviderPages != nil {
+		r.Any(d.ProviderPages.Prefix+"*path", hostedPagePolicy(providerCSP), gin.WrapH(d.ProviderPages.Handler))
 	}
 
 	// The JSON API reads no cookies: every request carries a bearer token.
@@ -86,6 +85,7 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	manage.GET("/audit", h.AuditLog)
 	manage.GET("/notifications", h.Notifications)
 	manage.GET("/mail", h.ManageMail)
+	manage.GET("/health", h.BooksHealth)
 	if h.TestClock != nil {
 		manage.GET("/test-clock", h.TestClockPage)
 		manage.POST("/test-clock", h.TestClockAdvance)

@@ -23,7 +23,15 @@ type Deps struct {
 	SessionMaxAge  time.Duration
 	CheckoutOrigin string   // origin of the provider's payment pages; "" when they are served by the portal
 	EmbedOrigins   []string // who may frame embedded sessions
+	ProviderPages  *ProviderPages
 	Log            *slog.Logger
+}
+
+// ProviderPages are a payment provider's hosted pages when the portal
+// serves them itself, as it does the sandbox's.
+type ProviderPages struct {
+	Prefix  string // e.g. "/sandbox/"
+	Handler http.Handler
 }
 
 // NewServer builds the portal's HTTP handler.
@@ -41,11 +49,11 @@ func NewServer(d Deps) http.Handler {
 		frameAncestors = strings.Join(d.EmbedOrigins, " ")
 	}
 	embedCSP := contentSecurityPolicy(formAction, frameAncestors)
-	// The sandbox's payment form redirects to the checkout's return URL,
-	// which for embedded sessions is on the app's origin; browsers apply
+	// A hosted payment form redirects to the checkout's return URL, which
+	// for embedded sessions is on the app's origin; browsers apply
 	// form-action to that redirect.
-	sandboxCSP := contentSecurityPolicy(strings.TrimSpace(formAction+" "+strings.Join(d.EmbedOrigins, " ")), "'none'")
-	d.Handlers.Cookies, d.Handlers.Log, d.Handlers.EmbedCSP, d.Handlers.SandboxCSP = cookies, d.Log, embedCSP, sandboxCSP
+	providerCSP := contentSecurityPolicy(strings.TrimSpace(formAction+" "+strings.Join(d.EmbedOrigins, " ")), "'none'")
+	d.Handlers.Cookies, d.Handlers.Log, d.Handlers.EmbedCSP, d.Handlers.ProviderCSP = cookies, d.Log, embedCSP, providerCSP
 	h := handlers.New(d.Handlers)
 
 	m := newMetrics()
@@ -54,7 +62,7 @@ func NewServer(d Deps) http.Handler {
 		c.AbortWithStatus(http.StatusInternalServerError)
 	}), securityHeaders(contentSecurityPolicy(formAction, "'none'")))
 	r.StaticFS("/static", http.FS(static.FS))
-	routes(r, h, cookies, d, embedCSP)
+	routes(r, h, cookies, d, embedCSP, providerCSP)
 	// Metrics are for the operator's scraper, which sends the server key.
 	r.GET("/metrics", h.APIAuth, h.RequireServerKey, m.handler())
 

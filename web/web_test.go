@@ -246,7 +246,7 @@ func TestNoGetChangesState(t *testing.T) {
 
 	// The sandbox's pay endpoint only pays on POST.
 	pay := startCheckout(t, c, "pro-annual")
-	wantStatus(t, c.Get(pay+"/pay"), http.StatusNotFound)
+	wantStatus(t, c.Get(pay+"/pay"), http.StatusMethodNotAllowed)
 	if got := subscription(t, srv, "alice@example.com").Plan.ID; got != "free" {
 		t.Fatalf("plan = %s after GETs, want free", got)
 	}

@@ -1,6 +1,7 @@
-// Package sandbox is a built-in stand-in for a hosted checkout: it serves a
-// payment page from the same binary, and reports the outcome to the portal
-// with a signed webhook over HTTP, exactly as a real provider would.
+// Package sandbox is a built-in stand-in for a hosted payment provider: it
+// serves a payment page from the same binary, keeps its own records, and
+// reports outcomes to the portal with signed webhooks over HTTP from a
+// persistent queue with backoff, exactly as a real provider would.
 package sandbox
 
 import (
@@ -13,11 +14,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/billingportal/portal/billing"
 	"github.com/billingportal/portal/webhooksig"
 )
+
+// Name is the provider's name in URLs and records.
+const Name = "sandbox"
 
 // Status is where a sandbox payment stands.
 type Status string
@@ -30,46 +35,44 @@ const (
 	Expired  Status = "expired"
 )
 
+// Card is how a customer's saved test card answers off-session charges.
+type Card int
+
+// Test card behaviours.
+const (
+	CardWorks        Card = 0
+	CardDeclines     Card = 1 // as the demo customer carol's does
+	CardNeedsConfirm Card = 2 // asks for 3-D Secure, which an off-session charge cannot give
+)
+
 // Session is the provider's record of one checkout.
 type Session struct {
-	ID          string
-	ClientRef   string // the portal's checkout session id
-	Amount      billing.Money
-	Description string
-	Email       string
-	ReturnURL   string
-	Status      Status
-	EventID     string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	DeliveredAt time.Time
+	ID            string
+	ClientRef     string // the portal's checkout session id
+	CustomerRef   string
+	Amount        billing.Money
+	Description   string
+	Email         string
+	ReturnURL     string
+	Status        Status
+	EventID       string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	PaidAt        time.Time
+	DeliveredAt   time.Time
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
 }
 
-// Store keeps sandbox sessions.
-type Store interface {
-	// CreateSandboxSession stores s, or returns the session already stored for
-	// s.ClientRef, which makes CreateCheckout idempotent.
-	CreateSandboxSession(ctx context.Context, s Session) (Session, error)
-	SandboxSession(ctx context.Context, id string) (Session, error)
-	// CloseSandboxSession moves an open session to status `to`; it reports
-	// false when the session was no longer open, so two clicks close it once.
-	CloseSandboxSession(ctx context.Context, id string, to Status, eventID string) (bool, error)
-	MarkSandboxDelivered(ctx context.Context, id string, at time.Time) error
-	UndeliveredSandboxSessions(ctx context.Context) ([]Session, error)
-	// SandboxCardFails tells whether the customer's saved test card declines.
-	SandboxCardFails(ctx context.Context, email string) (bool, error)
-	SetSandboxCard(ctx context.Context, email string, fails bool) error
-	// RecordSandboxCharge stores a charge unless its key exists, and returns
-	// the stored one, so a charge key is only ever charged once.
-	RecordSandboxCharge(ctx context.Context, c ChargeRecord) (ChargeRecord, error)
-}
+// PaymentRef is the sandbox's reference for the money a session took.
+func (s Session) PaymentRef() string { return "sbx_pay_" + s.ID }
 
-// ChargeRecord is a charge of a saved card.
-type ChargeRecord struct {
+type chargeRecord struct {
 	Key       string
 	Email     string
 	Amount    billing.Money
-	Succeeded bool
+	Outcome   billing.ChargeOutcome
 	CreatedAt time.Time
 }
 
@@ -85,8 +88,20 @@ type Event struct {
 type EventData struct {
 	CheckoutRef     string `json:"checkout_ref"`
 	ClientReference string `json:"client_reference"`
+	PaymentRef      string `json:"payment_ref,omitempty"`
+	CustomerRef     string `json:"customer_ref,omitempty"`
 	Amount          int64  `json:"amount"`
 	Currency        string `json:"currency"`
+	Card            *Card4 `json:"card,omitempty"`
+}
+
+// Card4 is the saved card an event reports.
+type Card4 struct {
+	Ref      string `json:"ref"`
+	Brand    string `json:"brand"`
+	Last4    string `json:"last4"`
+	ExpMonth int    `json:"exp_month"`
+	ExpYear  int    `json:"exp_year"`
 }
 
 // Event types.
@@ -95,33 +110,58 @@ const (
 	EventDeclined = "checkout.declined"
 )
 
-// Clock tells time. The sandbox shares billing's clock so that its expiry
-// agrees with the portal's under the test clock.
+// Clock tells time.
 type Clock interface{ Now() time.Time }
 
 // Provider implements billing.Provider.
 type Provider struct {
-	store      Store
-	clock      Clock
+	store      *Store
+	clock      Clock // billing time, so expiry agrees with the portal under the test clock
+	wall       Clock // real time, for signatures and the delivery queue
 	baseURL    string
 	webhookURL string
-	secret     []byte
+	secrets    [][]byte // the first signs; all verify (several while rotating)
 	client     *http.Client
 	log        *slog.Logger
 }
 
-// New returns a sandbox provider whose pages live under baseURL and whose
-// events go to webhookURL signed with secret.
-func New(store Store, clock Clock, baseURL, webhookURL string, secret []byte, log *slog.Logger) *Provider {
-	return &Provider{store: store, clock: clock, baseURL: baseURL, webhookURL: webhookURL, secret: secret,
-		client: &http.Client{Timeout: 10 * time.Second}, log: log}
+// Config sets up a sandbox provider.
+type Config struct {
+	BaseURL    string // where its pages live
+	WebhookURL string // where its events go
+	Secrets    [][]byte
+	Clock      Clock
+	Wall       Clock
+	Logger     *slog.Logger
+}
+
+// New returns a sandbox provider keeping its records in store.
+func New(store *Store, cfg Config) *Provider {
+	return &Provider{store: store, clock: cfg.Clock, wall: cfg.Wall, baseURL: cfg.BaseURL, webhookURL: cfg.WebhookURL,
+		secrets: cfg.Secrets, client: &http.Client{Timeout: 10 * time.Second}, log: cfg.Logger}
+}
+
+// Store is where the provider keeps its records.
+func (p *Provider) Store() *Store { return p.store }
+
+// Name implements billing.Provider.
+func (p *Provider) Name() string { return Name }
+
+// EnsureCustomer implements billing.Provider: the sandbox's customer is
+// derived from the user, so asking twice gives the same one.
+func (p *Provider) EnsureCustomer(_ context.Context, cust billing.Customer, known string) (string, error) {
+	if known != "" {
+		return known, nil
+	}
+	return "sbx_cus_" + strconv.FormatInt(cust.ID, 10), nil
 }
 
 // CreateCheckout opens a sandbox payment page for the request.
 func (p *Provider) CreateCheckout(ctx context.Context, req billing.CheckoutRequest) (billing.ProviderCheckout, error) {
-	s, err := p.store.CreateSandboxSession(ctx, Session{
-		ID: "sbx_" + randomHex(12), ClientRef: req.SessionID, Amount: req.Amount, Description: req.Description,
-		Email: req.Email, ReturnURL: req.ReturnURL, Status: Open, CreatedAt: p.clock.Now(), ExpiresAt: req.ExpiresAt,
+	s, err := p.store.createSession(ctx, Session{
+		ID: "sbx_" + randomHex(12), ClientRef: req.SessionID, CustomerRef: req.CustomerRef, Amount: req.Amount,
+		Description: req.Description, Email: req.Customer.Email, ReturnURL: req.ReturnURL, Status: Open,
+		CreatedAt: p.clock.Now(), ExpiresAt: req.ExpiresAt,
 	})
 	if err != nil {
 		return billing.ProviderCheckout{}, err
@@ -130,21 +170,31 @@ func (p *Provider) CreateCheckout(ctx context.Context, req billing.CheckoutReque
 }
 
 // Charge charges the customer's saved test card. It succeeds unless the
-// card is set to fail (as the demo customer carol's is); the same key always
+// card is set to decline or to ask for confirmation; the same key always
 // gives the same answer and charges once.
 func (p *Provider) Charge(ctx context.Context, req billing.ChargeRequest) (billing.ChargeResult, error) {
-	fails, err := p.store.SandboxCardFails(ctx, req.Email)
+	card, err := p.store.cardBehaviour(ctx, req.Customer.Email)
 	if err != nil {
 		return billing.ChargeResult{}, err
 	}
-	rec, err := p.store.RecordSandboxCharge(ctx, ChargeRecord{Key: req.Key, Email: req.Email, Amount: req.Amount,
-		Succeeded: !fails, CreatedAt: p.clock.Now()})
+	outcome := billing.ChargeOutcomeSucceeded
+	switch card {
+	case CardDeclines:
+		outcome = billing.ChargeOutcomeFailed
+	case CardNeedsConfirm:
+		outcome = billing.ChargeOutcomeNeedsAction
+	}
+	rec, err := p.store.recordCharge(ctx, chargeRecord{Key: req.Key, Email: req.Customer.Email, Amount: req.Amount,
+		Outcome: outcome, CreatedAt: p.clock.Now()})
 	if err != nil {
 		return billing.ChargeResult{}, err
 	}
-	res := billing.ChargeResult{Ref: "sbx_charge:" + rec.Key, Succeeded: rec.Succeeded}
-	if !rec.Succeeded {
+	res := billing.ChargeResult{Outcome: rec.Outcome, PaymentRef: "sbx_charge:" + rec.Key}
+	switch rec.Outcome {
+	case billing.ChargeOutcomeFailed:
 		res.Reason = "card declined (sandbox test card set to fail)"
+	case billing.ChargeOutcomeNeedsAction:
+		res.Reason = "the bank asks the cardholder to confirm (3-D Secure)"
 	}
 	return res, nil
 }
@@ -152,15 +202,26 @@ func (p *Provider) Charge(ctx context.Context, req billing.ChargeRequest) (billi
 // PaymentURL is where the customer pays for session id.
 func (p *Provider) PaymentURL(id string) string { return p.baseURL + "/sandbox/checkout/" + id }
 
-// ExpireCheckout closes an open session so it can no longer be paid.
+// ExpireCheckout closes an open session so it can no longer be paid. A
+// session already paid cannot be expired: billing.ErrCheckoutPaid.
 func (p *Provider) ExpireCheckout(ctx context.Context, ref string) error {
-	_, err := p.store.CloseSandboxSession(ctx, ref, Expired, "")
-	return err
+	closed, err := p.store.closeSession(ctx, ref, Expired, "", p.clock.Now())
+	if err != nil || closed {
+		return err
+	}
+	s, err := p.store.session(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if s.Status == Paid {
+		return billing.ErrCheckoutPaid
+	}
+	return nil
 }
 
 // Session returns a session as the payment page shows it.
 func (p *Provider) Session(ctx context.Context, id string) (Session, error) {
-	s, err := p.store.SandboxSession(ctx, id)
+	s, err := p.store.session(ctx, id)
 	if err != nil {
 		return Session{}, err
 	}
@@ -173,8 +234,9 @@ func (p *Provider) Session(ctx context.Context, id string) (Session, error) {
 // ErrNotPayable is a session that is expired or already closed.
 var ErrNotPayable = errors.New("sandbox: checkout is no longer payable")
 
-// Complete records the customer's choice, pays or declines, and reports it
-// to the portal. A second click on an already paid session charges nothing.
+// Complete records the customer's choice, pays or declines, and queues the
+// event for the portal, trying to deliver it at once. A second click on an
+// already paid session charges nothing.
 func (p *Provider) Complete(ctx context.Context, id string, pay bool) (Session, error) {
 	s, err := p.Session(ctx, id)
 	if err != nil {
@@ -190,62 +252,88 @@ func (p *Provider) Complete(ctx context.Context, id string, pay bool) (Session, 
 	if pay {
 		to = Paid
 	}
-	closed, err := p.store.CloseSandboxSession(ctx, id, to, "evt_"+randomHex(12))
+	closed, err := p.store.closeSession(ctx, id, to, "evt_"+randomHex(12), p.wall.Now())
 	if err != nil {
 		return Session{}, err
 	}
-	if s, err = p.store.SandboxSession(ctx, id); err != nil || !closed {
-		return s, err // a concurrent click closed it first and reports it
+	if s, err = p.store.session(ctx, id); err != nil || !closed {
+		return s, err // a concurrent click (or an expiry) closed it first
 	}
 	if pay {
 		// The card entered at checkout becomes the saved card, as hosted
 		// checkouts do, so the next renewal uses it.
-		if err := p.store.SetSandboxCard(ctx, s.Email, false); err != nil {
+		if err := p.store.SetCard(ctx, s.Email, CardWorks); err != nil {
 			p.log.Warn("sandbox: save card", "err", err)
 		}
 	}
-	if err := p.deliver(ctx, s); err != nil {
-		// The outcome is stored; RedeliverPending sends it later and the
-		// return page waits for it.
-		p.log.Warn("sandbox webhook delivery failed; will retry", "session", s.ID, "err", err)
-		go p.retry(context.WithoutCancel(ctx), s)
-	}
+	p.attempt(ctx, s)
 	return s, nil
 }
 
-func (p *Provider) retry(ctx context.Context, s Session) {
-	for wait := time.Second; wait <= 32*time.Second; wait *= 2 {
-		time.Sleep(wait)
-		if err := p.deliver(ctx, s); err == nil {
+// MaxDeliveryAge is how long an unacknowledged event is retried: longer
+// than the three days hosted providers keep trying.
+const MaxDeliveryAge = 4 * 24 * time.Hour
+
+// backoff is the wait before attempt n+1: 5 s doubling, at most an hour.
+func backoff(attempts int) time.Duration {
+	d := 5 * time.Second
+	for i := 1; i < attempts && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+// DeliverDue sends every queued event whose next attempt is due.
+func (p *Provider) DeliverDue(ctx context.Context) {
+	due, err := p.store.dueDeliveries(ctx, p.wall.Now(), 100)
+	if err != nil {
+		p.log.Error("sandbox: list due events", "err", err)
+		return
+	}
+	for _, s := range due {
+		p.attempt(ctx, s)
+	}
+}
+
+// Run delivers queued events until ctx ends.
+func (p *Provider) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		p.DeliverDue(ctx)
+		select {
+		case <-ctx.Done():
 			return
+		case <-t.C:
 		}
 	}
 }
 
-// RedeliverPending sends events that were recorded but never acknowledged,
-// e.g. because the server stopped between the click and the delivery.
-func (p *Provider) RedeliverPending(ctx context.Context) {
-	pending, err := p.store.UndeliveredSandboxSessions(ctx)
-	if err != nil {
-		p.log.Error("sandbox: list undelivered events", "err", err)
+// attempt delivers one event and records the outcome in the queue.
+func (p *Provider) attempt(ctx context.Context, s Session) {
+	n := s.Attempts + 1
+	err := p.deliver(ctx, s)
+	now := p.wall.Now()
+	if err == nil {
+		if err := p.store.markDelivered(ctx, s.ID, n, now); err != nil {
+			p.log.Error("sandbox: mark delivered", "session", s.ID, "err", err)
+		}
 		return
 	}
-	for _, s := range pending {
-		if err := p.deliver(ctx, s); err != nil {
-			p.log.Warn("sandbox webhook redelivery failed", "session", s.ID, "err", err)
-		}
+	next := now.Add(backoff(n))
+	if now.Sub(s.PaidAt) > MaxDeliveryAge {
+		p.log.Error("sandbox: giving up on an event after four days", "session", s.ID, "err", err)
+		next = now.Add(100 * 365 * 24 * time.Hour)
+	} else {
+		p.log.Warn("sandbox webhook delivery failed; will retry", "session", s.ID, "attempt", n, "next", next, "err", err)
+	}
+	if err := p.store.markAttemptFailed(ctx, s.ID, n, next, err.Error()); err != nil {
+		p.log.Error("sandbox: record failed delivery", "session", s.ID, "err", err)
 	}
 }
 
 func (p *Provider) deliver(ctx context.Context, s Session) error {
-	typ := EventDeclined
-	if s.Status == Paid {
-		typ = EventPaid
-	}
-	now := time.Now() // signatures use wall time: the receiver checks freshness against its own wall clock
-	body, err := json.Marshal(Event{ID: s.EventID, Type: typ, Created: now.Unix(), Data: EventData{
-		CheckoutRef: s.ID, ClientReference: s.ClientRef, Amount: s.Amount.Amount, Currency: s.Amount.Currency,
-	}})
+	body, err := json.Marshal(p.event(s))
 	if err != nil {
 		return err
 	}
@@ -254,7 +342,7 @@ func (p *Provider) deliver(ctx context.Context, s Session) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(webhooksig.Header, webhooksig.Sign(p.secret, now, body))
+	req.Header.Set(webhooksig.Header, webhooksig.Sign(p.secrets[0], p.wall.Now(), body))
 	resp, err := p.client.Do(req)
 	if err != nil {
 		return err
@@ -263,28 +351,60 @@ func (p *Provider) deliver(ctx context.Context, s Session) error {
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("webhook answered %s", resp.Status)
 	}
-	return p.store.MarkSandboxDelivered(ctx, s.ID, p.clock.Now())
+	return nil
+}
+
+func (p *Provider) event(s Session) Event {
+	ev := Event{ID: s.EventID, Type: EventDeclined, Created: p.wall.Now().Unix(), Data: EventData{
+		CheckoutRef: s.ID, ClientReference: s.ClientRef, CustomerRef: s.CustomerRef, Amount: s.Amount.Amount, Currency: s.Amount.Currency,
+	}}
+	if s.Status == Paid {
+		ev.Type, ev.Data.PaymentRef = EventPaid, s.PaymentRef()
+		ev.Data.Card = &Card4{Ref: "sbx_card_" + s.CustomerRef, Brand: "visa", Last4: "4242", ExpMonth: 12, ExpYear: s.PaidAt.Year() + 3}
+	}
+	return ev
+}
+
+// ParseWebhook implements billing.Provider: it verifies the signature and
+// turns the body into billing's event.
+func (p *Provider) ParseWebhook(header http.Header, body []byte) ([]billing.Event, error) {
+	if err := webhooksig.Verify(header.Get(webhooksig.Header), body, p.secrets, p.wall.Now()); err != nil {
+		return nil, fmt.Errorf("%w: %v", billing.ErrBadWebhook, err)
+	}
+	ev, err := ParseEvent(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", billing.ErrBadWebhook, err)
+	}
+	return []billing.Event{ev}, nil
 }
 
 // ParseEvent turns a verified webhook body into a billing event.
-func ParseEvent(body []byte) (billing.PaymentEvent, error) {
+func ParseEvent(body []byte) (billing.Event, error) {
 	var ev Event
 	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ev); err != nil {
-		return billing.PaymentEvent{}, fmt.Errorf("sandbox event: %w", err)
+		return billing.Event{}, fmt.Errorf("sandbox event: %w", err)
 	}
-	out := billing.PaymentEvent{EventID: ev.ID, ProviderRef: ev.Data.CheckoutRef,
+	if ev.ID == "" || ev.Data.CheckoutRef == "" {
+		return billing.Event{}, errors.New("sandbox event: id and data.checkout_ref are required")
+	}
+	out := billing.Event{ID: ev.ID, CheckoutRef: ev.Data.CheckoutRef, ClientRef: ev.Data.ClientReference,
+		PaymentRef: ev.Data.PaymentRef, CustomerRef: ev.Data.CustomerRef,
 		Amount: billing.Money{Amount: ev.Data.Amount, Currency: ev.Data.Currency}}
 	switch ev.Type {
 	case EventPaid:
-		out.Outcome = billing.PaymentSucceeded
+		out.Kind = billing.EventCheckoutPaid
+		if ev.Data.Amount <= 0 || ev.Data.Currency == "" {
+			return billing.Event{}, errors.New("sandbox event: a payment needs a positive amount and a currency")
+		}
 	case EventDeclined:
-		out.Outcome = billing.PaymentDeclined
+		out.Kind = billing.EventCheckoutFailed
 	default:
-		return billing.PaymentEvent{}, fmt.Errorf("sandbox event: unknown type %q", ev.Type)
+		return billing.Event{}, fmt.Errorf("sandbox event: unknown type %q", ev.Type)
 	}
-	if ev.ID == "" || ev.Data.CheckoutRef == "" {
-		return billing.PaymentEvent{}, errors.New("sandbox event: id and data.checkout_ref are required")
+	if c := ev.Data.Card; c != nil {
+		out.PaymentMethod = &billing.PaymentMethod{Ref: c.Ref, Brand: c.Brand, Last4: c.Last4, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear}
 	}
 	return out, nil
 }

@@ -37,3 +37,28 @@ func Customer(t testing.TB, s *db.Store, email string, at time.Time) int64 {
 	}
 	return id
 }
+
+// Money is what the portal's books say became of the money providers took.
+type Money struct {
+	Recorded int64 // every payment in the ledger
+	Applied  int64 // paid invoices, as the invoices say
+	Credited int64 // account credit made from payments, as the credit journal says
+	Held     int64 // waiting for a person
+}
+
+// Books sums the portal's side of the money, from the invoices and the
+// credit journal rather than the ledger's own split, so a test can compare
+// it with what the provider says it took.
+func Books(t testing.TB, s *db.Store) Money {
+	t.Helper()
+	var m Money
+	err := s.Writer().QueryRow(`SELECT
+		(SELECT COALESCE(SUM(amount), 0) FROM payments),
+		(SELECT COALESCE(SUM(amount), 0) FROM invoices WHERE status = 'paid'),
+		(SELECT COALESCE(SUM(amount), 0) FROM credit_entries WHERE reason = 'payment'),
+		(SELECT COALESCE(SUM(held), 0) FROM payments)`).Scan(&m.Recorded, &m.Applied, &m.Credited, &m.Held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -118,26 +118,7 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_subject ON audit_log (subject_id, at);
 
--- The sandbox provider's own records, kept apart from the portal's tables as
--- a hosted provider's would be.
-CREATE TABLE sandbox_sessions (
-    id           TEXT    PRIMARY KEY,
-    client_ref   TEXT    NOT NULL UNIQUE,
-    amount       INTEGER NOT NULL,
-    currency     TEXT    NOT NULL,
-    description  TEXT    NOT NULL,
-    email        TEXT    NOT NULL,
-    return_url   TEXT    NOT NULL,
-    status       TEXT    NOT NULL CHECK (status IN ('open', 'paid', 'declined', 'expired')),
-    event_id     TEXT    NOT NULL DEFAULT '',
-    created_at   INTEGER NOT NULL,
-    expires_at   INTEGER NOT NULL,
-    delivered_at INTEGER
-);
-CREATE INDEX sandbox_sessions_undelivered ON sandbox_sessions (status) WHERE delivered_at IS NULL AND event_id <> '';
-
 -- +goose Down
-DROP TABLE sandbox_sessions;
 DROP TABLE audit_log;
 DROP TABLE provider_events;
 DROP TABLE invoices;

@@ -1,6 +1,6 @@
 -- +goose Up
 -- Plan-change rules and the subscription lifecycle: account credit, dunning,
--- scheduled changes, renewal charges, and the sandbox's saved cards.
+-- scheduled changes and renewal charges.
 ALTER TABLE subscriptions ADD COLUMN credit INTEGER NOT NULL DEFAULT 0 CHECK (credit >= 0); -- account credit, minor units of the plan's currency
 ALTER TABLE subscriptions ADD COLUMN ended_at INTEGER;
 ALTER TABLE subscriptions ADD COLUMN retry_count INTEGER NOT NULL DEFAULT 0;
@@ -44,23 +44,7 @@ CREATE TABLE charges (
     created_at      INTEGER NOT NULL
 );
 
-CREATE TABLE sandbox_cards (
-    email TEXT PRIMARY KEY COLLATE NOCASE,
-    fails INTEGER NOT NULL DEFAULT 0
-);
-
-CREATE TABLE sandbox_charges (
-    key        TEXT    PRIMARY KEY,
-    email      TEXT    NOT NULL,
-    amount     INTEGER NOT NULL,
-    currency   TEXT    NOT NULL,
-    succeeded  INTEGER NOT NULL,
-    created_at INTEGER NOT NULL
-);
-
 -- +goose Down
-DROP TABLE sandbox_charges;
-DROP TABLE sandbox_cards;
 DROP TABLE charges;
 ALTER TABLE invoices DROP COLUMN credit_applied;
 ALTER TABLE checkout_sessions DROP COLUMN credit_used;
