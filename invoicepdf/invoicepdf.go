@@ -146,10 +146,15 @@ func facts(inv billing.Invoice) [][2]string {
 }
 
 func statusLabel(inv billing.Invoice) string {
-	if inv.Status == billing.InvoicePaid {
-		return "Paid"
+	switch {
+	case inv.Status != billing.InvoicePaid:
+		return "Unpaid: payment failed"
+	case inv.Refunded > 0 && inv.Refunded >= inv.Amount.Amount:
+		return "Refunded"
+	case inv.Refunded > 0:
+		return "Paid, partly refunded"
 	}
-	return "Unpaid: payment failed"
+	return "Paid"
 }
 
 // paymentMethod says how the invoice was (or was to be) paid, from what the
@@ -183,7 +188,8 @@ func (r *Renderer) parties(p *page, inv billing.Invoice) {
 }
 
 // lines prints what the invoice charges: the plan, the account credit used,
-// and the total. The plan line is the invoice's amount before credit.
+// the total, what was paid and refunded, and what is due. The plan line is
+// the invoice's amount before credit.
 func lines(p *page, inv billing.Invoice) {
 	p.text(left, p.y, "Description", true, 9.5, muted)
 	p.rightText(right, p.y, "Amount", true, 9.5, muted)
@@ -209,6 +215,9 @@ func lines(p *page, inv billing.Invoice) {
 	row("Total", inv.Amount.String(), true)
 	if inv.Status == billing.InvoicePaid {
 		row("Amount paid", inv.Amount.String(), false)
+		if inv.Refunded > 0 {
+			row("Refunded", billing.Money{Amount: -inv.Refunded, Currency: cur}.String(), false)
+		}
 		row("Amount due", billing.Money{Amount: 0, Currency: cur}.String(), true)
 	} else {
 		row("Amount paid", billing.Money{Amount: 0, Currency: cur}.String(), false)

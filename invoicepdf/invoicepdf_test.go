@@ -64,3 +64,27 @@ func TestInvoiceTextReadsBack(t *testing.T) {
 		}
 	}
 }
+
+func TestRefundIsShown(t *testing.T) {
+	inv := sample()
+	inv.Refunded = 5000
+	text := apptest.PDFText(t, mustRender(t, inv))
+	for _, want := range []string{"Paid, partly refunded", "Refunded", "-$50.00", "$250.00"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("refunded invoice lacks %q", want)
+		}
+	}
+	inv.Refunded = inv.Amount.Amount
+	if text := apptest.PDFText(t, mustRender(t, inv)); !strings.Contains(text, "Refunded") || strings.Contains(text, "partly") {
+		t.Errorf("fully refunded invoice reads:\n%s", text)
+	}
+}
+
+func mustRender(t *testing.T, inv billing.Invoice) []byte {
+	t.Helper()
+	pdf, err := invoicepdf.New(seller).Render(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pdf
+}
