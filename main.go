@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	baseURL := fs.String("base-url", getenv("BASE_URL"), "URL browsers use to reach the portal (BASE_URL); default http://<addr>")
 	demoData := fs.Bool("demo", false, "seed the demo accounts if absent, and serve the example app that embeds the portal")
 	pprofAddr := fs.String("pprof-addr", getenv("PPROF_ADDR"), "serve Go's profiler on this address (PPROF_ADDR), e.g. 127.0.0.1:6060; off when empty")
+	trustedProxies := fs.String("trusted-proxies", getenv("TRUSTED_PROXIES"), "comma-separated IPs or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (TRUSTED_PROXIES); none by default")
 	demoAppAddr := fs.String("demo-app-addr", "127.0.0.1:8081", "with -demo: where the example embedding app listens (reached as http://localhost:<port>)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -75,6 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		EmbedOrigins: splitList(getenv("EMBED_ORIGINS")), CheckoutProvider: getenv("CHECKOUT_PROVIDER"),
 		AppWebhookURL: getenv("APP_WEBHOOK_URL"), AppWebhookSecret: getenv("APP_WEBHOOK_SECRET"),
 		SMTPURL: getenv("SMTP_URL"), MailFrom: getenv("MAIL_FROM"),
+		TrustedProxies: splitList(*trustedProxies),
 	}
 	var demoApp *demoServer
 	if *demoData {
@@ -150,14 +152,26 @@ func serve(ctx context.Context, ln net.Listener, a *app.App, logger *slog.Logger
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop taking new work: the listener closes, the worker takes no new
+	// item (ctx has ended), and a running test-clock advance stops after its
+	// current step. Requests in flight and the worker's current item finish.
+	logger.Info("portal stopping: finishing requests and the current worker item")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err := srv.Shutdown(shutdownCtx)
+	a.Wait()
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("portal stopped")
 	return nil
 }
+
+// shutdownTimeout bounds how long requests in flight may take to finish
+// once the portal is asked to stop. A worker item is never cut: Wait has
+// no limit, and one item is one or two short transactions and at most one
+// provider call.
+const shutdownTimeout = 30 * time.Second
 
 // createUser adds an account; the password is read from stdin so it never
 // appears in shell history or the process list.

@@ -3,62 +3,73 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"io"
-	"log/slog"
+	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
-
-	_ "modernc.org/sqlite"
-
-	"github.com/billingportal/portal/app"
+	"time"
 )
 
-func TestCheckTheBooks(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "books.db")
-	a, err := app.New(context.Background(), app.Config{DBPath: path, BaseURL: "http://127.0.0.1", Demo: true, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = a.Close()
-	check := func() (string, error) {
-		var out bytes.Buffer
-		err := run(context.Background(), []string{"check", "-db", path}, func(string) string { return "" }, strings.NewReader(""), &out)
-		return out.String(), err
-	}
-	if out, err := check(); err != nil || !strings.Contains(out, "clean") {
-		t.Fatalf("a clean database: %v\n%s", err, out)
-	}
+// lockedBuffer is run's stdout, read while run writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
 
-	// Plant violations: an invoice paid with no payment behind it, and a
-	// credit balance its journal does not explain.
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	for _, q := range []string{
-		`INSERT INTO invoices (user_id, description, amount, currency, status, created_at)
-			SELECT id, 'planted', 1234, 'USD', 'paid', 0 FROM users WHERE email = 'alice@example.com'`,
-		`UPDATE subscriptions SET credit = 77 WHERE user_id = (SELECT id FROM users WHERE email = 'bob@example.com')`,
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatal(err)
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The real program stops on its signal: it stops listening, finishes what
+// is in flight, waits for its background work and returns cleanly.
+func TestRunStopsGracefully(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	out := &lockedBuffer{}
+	env := map[string]string{"BILLING_API_KEY": strings.Repeat("k", 32)}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "p.db")},
+			func(k string) string { return env[k] }, strings.NewReader(""), out)
+	}()
+	url := regexp.MustCompile(`msg="portal listening" url=(\S+)`)
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if m := url.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
 		}
 	}
-	out, err := check()
-	if err == nil || !strings.Contains(err.Error(), "2 violations") {
-		t.Fatalf("planted violations: %v\n%s", err, out)
+	if base == "" {
+		t.Fatalf("the portal did not start:\n%s", out.String())
 	}
-	for _, want := range []string{"invoice-paid-once", "paid 1234 USD with no payment in the ledger", "credit-balance", "credit 77"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("check output lacks %q:\n%s", want, out)
+	r, err := http.Get(base + "/healthz")
+	if err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", r, err)
+	}
+	r.Body.Close()
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v", err)
 		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return after the signal")
 	}
-	if err := run(context.Background(), []string{"check", "-db", filepath.Join(t.TempDir(), "missing.db")}, func(string) string { return "" },
-		strings.NewReader(""), io.Discard); err == nil {
-		t.Fatal("check of a missing file must fail, not create it")
+	if !strings.Contains(out.String(), "portal stopped") {
+		t.Errorf("no clean stop in the log:\n%s", out.String())
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("the portal still answers after stopping")
 	}
 }

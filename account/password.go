@@ -67,7 +67,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) er
 	if _, err := mail.ParseAddress(email); err != nil || email == "" {
 		return &InputError{Field: "email", Message: "Enter the email address you sign in with."}
 	}
-	if wait := s.resets.Wait(email, ip); wait > 0 {
+	if wait := s.resets.Check(email, ip).Wait; wait > 0 {
 		return &ThrottledError{RetryAfter: wait}
 	}
 	s.resets.Fail(email, ip) // counts the request, whatever comes of it
@@ -131,8 +131,8 @@ func (s *Service) ChangePassword(ctx context.Context, sessionToken string, userI
 	if err != nil {
 		return err
 	}
-	if wait := s.throttle.Wait(u.Email, ip); wait > 0 {
-		return &ThrottledError{RetryAfter: wait}
+	if err := s.admit(ctx, u.Email, ip); err != nil {
+		return err
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(current)) != nil {
 		s.throttle.Fail(u.Email, ip)
@@ -146,6 +146,23 @@ func (s *Service) ChangePassword(ctx context.Context, sessionToken string, userI
 		return &InputError{Field: "password", Message: "Choose a password different from your current one."}
 	}
 	return s.passwords.SetPassword(ctx, userID, hash, hashToken(sessionToken), s.clock.Now())
+}
+
+// admit applies the sign-in throttle's verdict to a password check: refuse,
+// or go ahead after its pause.
+func (s *Service) admit(ctx context.Context, email, ip string) error {
+	v := s.throttle.Check(email, ip)
+	if v.Wait > 0 {
+		return &ThrottledError{RetryAfter: v.Wait}
+	}
+	if v.Delay > 0 {
+		select {
+		case <-time.After(v.Delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // MaxPasswordLength is bcrypt's limit: it ignores bytes beyond 72.

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -22,7 +21,7 @@ type Service struct {
 	store    Store
 	tokens   TokenStore
 	clock    Clock
-	throttle *Throttle
+	throttle Limiter
 	idle     time.Duration
 	absolute time.Duration
 	cost     int
@@ -30,7 +29,7 @@ type Service struct {
 	// account costs the same time as a wrong password.
 	dummyHash []byte
 	passwords PasswordStore
-	resets    *Throttle // reset-link requests, per account and per address
+	resets    *Throttle // reset-link requests per account and address; never told of a success, so it only refuses
 	resetMail ResetMailer
 	resetURL  func(token string) string
 }
@@ -50,7 +49,7 @@ type Config struct {
 }
 
 // NewService returns an account service.
-func NewService(store Store, tokens TokenStore, clock Clock, throttle *Throttle, cfg Config) *Service {
+func NewService(store Store, tokens TokenStore, clock Clock, throttle Limiter, cfg Config) *Service {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 30 * time.Minute
 	}
@@ -63,7 +62,7 @@ func NewService(store Store, tokens TokenStore, clock Clock, throttle *Throttle,
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), cfg.PasswordCost)
 	return &Service{store: store, tokens: tokens, clock: clock, throttle: throttle, idle: cfg.IdleTimeout, absolute: cfg.AbsoluteTimeout,
 		cost: cfg.PasswordCost, dummyHash: dummy, passwords: cfg.Passwords, resetMail: cfg.ResetMail, resetURL: cfg.ResetURL,
-		resets: NewThrottle(clock, time.Hour, resetsPerAccount, resetsPerAddress)}
+		resets: NewThrottle(clock, time.Hour, resetsPerAccount, resetsPerAddress, 0)}
 }
 
 // MinPasswordLength is the shortest password accepted for new accounts.
@@ -72,8 +71,8 @@ const MinPasswordLength = 8
 // CreateUser validates and stores a new user with a bcrypt password hash.
 func (s *Service) CreateUser(ctx context.Context, email, name, password string, role Role) (User, error) {
 	email = NormalizeEmail(email)
-	if _, err := mail.ParseAddress(email); err != nil || email == "" {
-		return User{}, &InputError{Field: "email", Message: fmt.Sprintf("%q is not an email address.", email)}
+	if err := ValidEmail(email); err != nil {
+		return User{}, err
 	}
 	if role != Customer && role != Manager {
 		return User{}, &InputError{Field: "role", Message: fmt.Sprintf("The role must be customer or manager, not %q.", role)}
@@ -94,8 +93,16 @@ func (s *Service) CreateUser(ctx context.Context, email, name, password string, 
 // the cookie. Failures say nothing about whether the account exists.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (string, User, error) {
 	email = NormalizeEmail(email)
-	if wait := s.throttle.Wait(email, ip); wait > 0 {
-		return "", User{}, &ThrottledError{RetryAfter: wait}
+	v := s.throttle.Check(email, ip)
+	if v.Wait > 0 {
+		return "", User{}, &ThrottledError{RetryAfter: v.Wait}
+	}
+	if v.Delay > 0 {
+		select {
+		case <-time.After(v.Delay):
+		case <-ctx.Done():
+			return "", User{}, ctx.Err()
+		}
 	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -109,7 +116,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 		s.throttle.Fail(email, ip)
 		return "", User{}, ErrBadCredentials
 	}
-	s.throttle.Succeed(email)
+	s.throttle.Succeed(email, ip)
 	token, err := s.StartSession(ctx, u.ID)
 	return token, u, err
 }

@@ -48,6 +48,7 @@ const (
 	portalTokenPrefix = "pl_"
 	resetTokenPrefix  = "pr_"
 	maxTokenName      = 100
+	maxName           = 200
 	maxTokensPerUser  = 20
 )
 
@@ -101,13 +102,23 @@ func (s *Service) APITokens(ctx context.Context, userID int64) ([]APIToken, erro
 	return s.tokens.APITokens(ctx, userID)
 }
 
-// RevokeAPIToken stops one of the user's tokens from working.
-func (s *Service) RevokeAPIToken(ctx context.Context, userID, id int64) error {
-	ok, err := s.tokens.RevokeAPIToken(ctx, userID, id, s.clock.Now())
-	if err == nil && !ok {
-		return ErrNotFound
+// RevokeAPIToken stops one of the user's tokens from working and returns it.
+func (s *Service) RevokeAPIToken(ctx context.Context, userID, id int64) (APIToken, error) {
+	tokens, err := s.tokens.APITokens(ctx, userID)
+	if err != nil {
+		return APIToken{}, err
 	}
-	return err
+	for _, t := range tokens {
+		if t.ID != id {
+			continue
+		}
+		ok, err := s.tokens.RevokeAPIToken(ctx, userID, id, s.clock.Now())
+		if err == nil && !ok {
+			return APIToken{}, ErrNotFound
+		}
+		return t, err
+	}
+	return APIToken{}, ErrNotFound
 }
 
 // AuthenticateAPIToken resolves a bearer token to its owner.
@@ -150,6 +161,12 @@ func (s *Service) CreatePortalLink(ctx context.Context, email, name string, l Po
 }
 
 func (s *Service) customerByEmail(ctx context.Context, email, name string) (User, bool, error) {
+	if err := ValidEmail(NormalizeEmail(email)); err != nil {
+		return User{}, false, err
+	}
+	if len([]rune(name)) > maxName {
+		return User{}, false, &InputError{Field: "name", Message: fmt.Sprintf("name must be at most %d characters.", maxName)}
+	}
 	u, err := s.store.UserByEmail(ctx, NormalizeEmail(email))
 	switch {
 	case err == nil && u.Role != Customer:

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/billingportal/portal/account"
@@ -47,6 +49,14 @@ type Config struct {
 	MailFrom         string      // the From of every mail; required with SMTPURL
 	Seller           invoicepdf.Seller
 	Brand            string // the name mails are signed with
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
+	// whose X-Forwarded-For / X-Real-IP name the client; none by default, so
+	// the client is the peer and no header can claim another address.
+	TrustedProxies []string
+	// LoginSlowdown is the pause before checking a password from an address
+	// the account has signed in from, once the throttle's limits are reached;
+	// 0 means 2 seconds.
+	LoginSlowdown time.Duration
 }
 
 // DefaultSeller issues invoices until the configuration file names the
@@ -68,6 +78,7 @@ type App struct {
 	Notifier *notify.Sender // nil without APP_WEBHOOK_URL
 	Mailer   *email.Sender  // nil without SMTP_URL: mail then stays in the outbox
 	Invoices *invoicepdf.Renderer
+	running  sync.WaitGroup // background work started by Start
 }
 
 // minSecretLen is the shortest secret accepted from the environment.
@@ -137,6 +148,14 @@ func (cfg *Config) defaults() error {
 			return err
 		}
 	}
+	for _, p := range cfg.TrustedProxies {
+		if !validProxy(p) {
+			return fmt.Errorf("TRUSTED_PROXIES: %q is not an IP address or CIDR range such as 10.0.0.0/8", p)
+		}
+	}
+	if cfg.LoginSlowdown == 0 {
+		cfg.LoginSlowdown = 2 * time.Second
+	}
 	for name, v := range map[string]string{"SESSION_SECRET": cfg.SessionSecret, "BILLING_API_KEY": cfg.APIKey} {
 		if v != "" && len(v) < minSecretLen {
 			return fmt.Errorf("%s must be at least %d characters", name, minSecretLen)
@@ -159,7 +178,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	}
 	billingClock := clock.NewOffset(cfg.Wall)
 	composer := email.Composer{Brand: cfg.Brand}
-	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20),
+	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20, cfg.LoginSlowdown),
 		account.Config{PasswordCost: cfg.PasswordCost, Passwords: store.Accounts(), ResetMail: composer.PasswordReset,
 			ResetURL: func(token string) string { return cfg.BaseURL + "/password/reset/" + token }})
 	sandboxStore, err := sandbox.OpenStore(ctx, store.Writer())
@@ -185,11 +204,11 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	}
 	handler := web.NewServer(web.Deps{
 		Accounts: accounts, SessionSecret: sessionSecret, SessionMaxAge: 12 * time.Hour, Log: cfg.Logger, EmbedOrigins: cfg.EmbedOrigins,
-		ProviderPages: &web.ProviderPages{Prefix: sandbox.PathPrefix, Handler: provider.Pages()},
-		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Ping: store.Ping, Wall: cfg.Wall,
+		ProviderPages: &web.ProviderPages{Prefix: sandbox.PathPrefix, Handler: provider.Pages()}, TrustedProxies: cfg.TrustedProxies,
+		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Ping: store.Ping, Writable: store.CheckWritable, Wall: cfg.Wall,
 			TestClock: billingClock, APIKey: cfg.APIKey,
 			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store),
-			InvoicePDFs: invoices, Mail: store, MailSending: mailer != nil, MailWake: wakeOf(mailer)},
+			InvoicePDFs: invoices, Mail: store, MailSending: mailer != nil, MailWake: wakeOf(mailer), Lifetime: ctx},
 	})
 	a := &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg,
 		Mailer: mailer, Invoices: invoices}
@@ -277,6 +296,14 @@ func outbox(cfg Config, store *db.Store) handlers.Outbox {
 	return store
 }
 
+// validProxy accepts an IP address or a CIDR range.
+func validProxy(p string) bool {
+	if _, _, err := net.ParseCIDR(p); err == nil {
+		return true
+	}
+	return net.ParseIP(p) != nil
+}
+
 // validOrigin accepts scheme://host[:port] with nothing after it.
 func validOrigin(o string) bool {
 	u, err := url.Parse(o)
@@ -289,16 +316,17 @@ const SandboxDeliveryInterval = time.Second
 
 // Start runs background work until ctx ends: the sandbox delivers queued
 // events (with backoff, for days, across restarts), and the lifecycle
-// worker applies renewals, scheduled changes and dunning.
+// worker applies renewals, scheduled changes and dunning. When ctx ends,
+// each takes no new work; Wait returns once the item in progress is done.
 func (a *App) Start(ctx context.Context) {
-	go a.Sandbox.Run(ctx, SandboxDeliveryInterval)
+	a.background(func() { a.Sandbox.Run(ctx, SandboxDeliveryInterval) })
 	if a.Notifier != nil {
-		go a.Notifier.Run(ctx, NotifyInterval)
+		a.background(func() { a.Notifier.Run(ctx, NotifyInterval) })
 	}
 	if a.Mailer != nil {
-		go a.Mailer.Run(ctx, MailInterval)
+		a.background(func() { a.Mailer.Run(ctx, MailInterval) })
 	}
-	go func() {
+	a.background(func() {
 		t := time.NewTicker(WorkerInterval)
 		defer t.Stop()
 		for {
@@ -311,8 +339,19 @@ func (a *App) Start(ctx context.Context) {
 			case <-t.C:
 			}
 		}
+	})
+}
+
+func (a *App) background(fn func()) {
+	a.running.Add(1)
+	go func() {
+		defer a.running.Done()
+		fn()
 	}()
 }
+
+// Wait blocks until the background work started by Start has stopped.
+func (a *App) Wait() { a.running.Wait() }
 
 // Close releases the database.
 func (a *App) Close() error { return a.Store.Close() }

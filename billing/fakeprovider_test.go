@@ -34,6 +34,7 @@ type fakeProvider struct {
 	gate             chan struct{}         // when set, CreateCheckout waits for it (after marking the key in flight)
 	chargeOutcome    billing.ChargeOutcome // what new charges answer; "" succeeds
 	chargeErr        error                 // Charge fails with it (the answer is lost)
+	onCharge         func()                // called during each charge, if set
 	seq              int
 }
 
@@ -103,6 +104,9 @@ func (p *fakeProvider) Charge(_ context.Context, req billing.ChargeRequest) (bil
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.chargeCalls = append(p.chargeCalls, req)
+	if p.onCharge != nil {
+		p.onCharge()
+	}
 	if res, ok := p.charged[req.Key]; ok {
 		return res, p.chargeErr // the same key always gives the same answer, and takes money once
 	}

@@ -21,6 +21,9 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	steps := 0
 	var errs []error
 	for _, uid := range users {
+		if ctx.Err() != nil { // stopping: leave the rest for the next run
+			break
+		}
 		n, err := s.advance(ctx, uid, now)
 		steps += n
 		if err != nil {
@@ -38,10 +41,16 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 // a step due; a decade of monthly renewals fits well within it.
 const maxSteps = 500
 
-// advance applies one subscription's due steps, oldest first.
+// advance applies one subscription's due steps, oldest first. When ctx
+// ends (the server is stopping) it stops between steps, never inside one: a
+// step started runs to its end (for a charge, both of its transactions),
+// since cutting it would leave work for the next run to repair.
 func (s *Service) advance(ctx context.Context, userID int64, now time.Time) (int, error) {
 	for n := 0; n < maxSteps; n++ {
-		did, err := s.step(ctx, userID, now)
+		if ctx.Err() != nil {
+			return n, nil
+		}
+		did, err := s.step(context.WithoutCancel(ctx), userID, now)
 		if err != nil || !did {
 			return n, err
 		}

@@ -316,3 +316,27 @@ func TestUpgradeAtPeriodEndWhenAsked(t *testing.T) {
 		t.Fatal("a downgrade was allowed to apply now")
 	}
 }
+
+// Stopping the worker (say, on SIGTERM) in the middle of a renewal lets that
+// renewal finish and starts no other; the next run does the rest.
+func TestRunDueStopsBetweenStepsNotInside(t *testing.T) {
+	f := newFixture(t)
+	f.subscribe(t, "pro-monthly")
+	f.clock.Advance(366 * day) // twelve renewals due
+	ctx, stop := context.WithCancel(f.ctx)
+	f.provider.onCharge = stop // the signal arrives while the first renewal is being charged
+	n, err := f.svc.RunDue(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("stopped run: %d steps (%v), want the one in progress", n, err)
+	}
+	if invs := f.invoices(t); len(invs) != 2 || invs[0].Status != billing.InvoicePaid {
+		t.Fatalf("after stopping: %d invoices, want the first payment and one paid renewal", len(invs))
+	}
+	if got := f.sub(t).PeriodEnd.Format(time.DateOnly); got != "2027-03-31" {
+		t.Fatalf("period ends %s after one renewal, want 2027-03-31", got)
+	}
+	f.provider.onCharge = nil
+	if n, err := f.svc.RunDue(f.ctx); err != nil || n != 11 {
+		t.Fatalf("the next run did %d steps (%v), want the other 11", n, err)
+	}
+}

@@ -27,8 +27,9 @@ import (
 // WAL lets readers go on meanwhile.
 type Store struct {
 	queries
-	db  *sql.DB // readers
-	wdb *sql.DB // the writer
+	db    *sql.DB // readers
+	wdb   *sql.DB // the writer
+	probe writeProbe
 }
 
 // stmtCache keeps one prepared statement per query text. The modernc driver

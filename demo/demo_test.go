@@ -18,7 +18,7 @@ import (
 func TestSeedIsIdempotentAndMatchesTheContract(t *testing.T) {
 	store := dbtest.New(t)
 	now := time.Date(2027, 3, 10, 8, 0, 0, 0, time.UTC)
-	accounts := account.NewService(store.Accounts(), store.Accounts(), clock.NewFixed(now), account.NewThrottle(clock.NewFixed(now), time.Minute, 5, 5), account.Config{PasswordCost: bcrypt.MinCost})
+	accounts := account.NewService(store.Accounts(), store.Accounts(), clock.NewFixed(now), account.NewThrottle(clock.NewFixed(now), time.Minute, 5, 5, time.Second), account.Config{PasswordCost: bcrypt.MinCost})
 	ctx := context.Background()
 	cards, err := sandbox.OpenStore(ctx, store.Writer())
 	if err != nil {

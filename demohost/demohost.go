@@ -39,7 +39,7 @@ var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <body>
 <header><strong>Acme Notes</strong> <span>an example app embedding the billing portal</span></header>
 <main>
-<p>Signed in to Acme Notes as <strong>{{.Email}}</strong>. Your plan: <strong data-testid="app-plan">{{.Plan}}</strong> ({{.Status}}).</p>
+<p>Signed in to Acme Notes as <strong>{{.Email}}</strong>. Your plan: <strong data-testid="app-plan">{{.Plan}}</strong> (<span data-testid="app-status">{{.Status}}</span>).</p>
 {{if .Returned}}<p class="note" data-testid="app-returned">Back from checkout. If you paid, your new plan is shown above.</p>{{end}}
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{else}}
 <iframe id="billing-portal" title="Billing" src="{{.Link}}" data-portal-origin="{{.PortalOrigin}}"></iframe>{{end}}
@@ -56,6 +56,7 @@ main{max-width:960px;margin:0 auto;padding:16px}iframe{width:100%;border:1px sol
 func (h *Host) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.home)
+	mux.HandleFunc("GET /plan", h.plan)
 	mux.HandleFunc("GET /host.js", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		_, _ = w.Write(hostJS)
@@ -88,6 +89,31 @@ func (h *Host) home(w http.ResponseWriter, r *http.Request) {
 	_ = page.Execute(w, data)
 }
 
+// plan answers the customer's current plan, for the page to refresh after
+// the portal in its frame reports a change.
+func (h *Host) plan(w http.ResponseWriter, r *http.Request) {
+	email := r.URL.Query().Get("customer")
+	if email == "" {
+		email = "alice@example.com"
+	}
+	var found struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := h.call(r.Context(), http.MethodGet, "/api/v1/users?email="+url.QueryEscape(email), nil, &found); err != nil || len(found.Data) == 0 {
+		http.Error(w, "the billing portal could not be reached", http.StatusBadGateway)
+		return
+	}
+	plan, status, err := h.currentPlan(r.Context(), found.Data[0].ID)
+	if err != nil {
+		http.Error(w, "the billing portal could not be reached", http.StatusBadGateway)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"plan": plan, "status": status})
+}
+
 // portalFor asks the portal, server to server, for a one-time embedded link
 // and for the customer's plan, as an app's backend would.
 func (h *Host) portalFor(ctx context.Context, email string) (link, plan, status string, err error) {
@@ -99,6 +125,12 @@ func (h *Host) portalFor(ctx context.Context, email string) (link, plan, status 
 	if err := h.call(ctx, http.MethodPost, "/api/v1/portal/sessions", map[string]any{"email": email, "return_url": back, "embed": true, "accent": "#0f766e"}, &s); err != nil {
 		return "", "", "", err
 	}
+	plan, status, err = h.currentPlan(ctx, s.UserID)
+	return s.URL, plan, status, err
+}
+
+// currentPlan asks the portal for a customer's plan and status.
+func (h *Host) currentPlan(ctx context.Context, userID string) (plan, status string, err error) {
 	var cur struct {
 		Data struct {
 			Current struct {
@@ -109,10 +141,10 @@ func (h *Host) portalFor(ctx context.Context, email string) (link, plan, status 
 			} `json:"current_subscription"`
 		} `json:"data"`
 	}
-	if err := h.call(ctx, http.MethodGet, "/api/v1/profile/subscriptions/current?userId="+url.QueryEscape(s.UserID), nil, &cur); err != nil {
-		return "", "", "", err
+	if err := h.call(ctx, http.MethodGet, "/api/v1/profile/subscriptions/current?userId="+url.QueryEscape(userID), nil, &cur); err != nil {
+		return "", "", err
 	}
-	return s.URL, cur.Data.Current.Plan.Name, cur.Data.Current.Status, nil
+	return cur.Data.Current.Plan.Name, cur.Data.Current.Status, nil
 }
 
 func (h *Host) call(ctx context.Context, method, path string, body, out any) error {

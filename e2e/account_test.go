@@ -83,7 +83,7 @@ func TestBillingDetailsAndSettings(t *testing.T) {
 	shoot(t, ctx, "29-billing-history-pdf-links")
 
 	must(t, ctx, chromedp.Click(chromedp.Search(`//nav[@aria-label="Main"]//a[normalize-space()="Settings"]`)),
-		chromedp.WaitVisible(chromedp.Search(`//h2[normalize-space()="Emails"]`)))
+		chromedp.WaitVisible(chromedp.Search(`//h1[normalize-space()="Emails"]`)))
 	shoot(t, ctx, "30-settings-emails")
 	must(t, ctx, chromedp.Click(chromedp.Search(`//nav[@aria-label="Settings"]//a[normalize-space()="Password"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#current_password")))

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net"
@@ -113,6 +114,64 @@ func TestEmbeddedPortalInAnotherSite(t *testing.T) {
 	frame = frameContext(t, ctx, portal.URL)
 	must(t, frame, chromedp.WaitVisible(chromedp.CSS(`[data-testid="current-plan"]`)))
 	wantContains(t, "plan inside the frame after paying", text(t, frame, chromedp.CSS(`[data-testid="current-plan"]`)), "Pro", "Monthly", "Active")
+
+	// A change made inside the frame keeps its confirmation in view: the app
+	// refreshes its own plan line instead of reloading the frame.
+	must(t, frame, chromedp.Click(chromedp.Search(`//li[@data-plan="starter-monthly"]//a[normalize-space()="Downgrade to Starter"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm-change"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="confirm-change"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)))
+	time.Sleep(1500 * time.Millisecond) // time for the app to have reloaded, had it done so
+	wantContains(t, "confirmation in the frame", text(t, frame, chromedp.CSS(`[data-testid="flash"]`)), "Your change to Starter Monthly is scheduled for")
+	shoot(t, ctx, "27-embedded-confirmation")
+	// The frame has its own way to the billing history.
+	must(t, frame, chromedp.Click(chromedp.Search(`//nav[@data-testid="embed-nav"]//a[normalize-space()="Billing history"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="activity"]`)))
+	wantContains(t, "history in the frame", text(t, frame, chromedp.CSS(`[data-testid="activity"]`)), "Plan change scheduled", "Starter Monthly")
+	shoot(t, ctx, "28-embedded-history")
+}
+
+// TestPaleAccentStaysReadable: an app whose brand colour is a pale yellow
+// gets buttons whose white text still reads at 4.5:1 or better.
+func TestPaleAccentStaysReadable(t *testing.T) {
+	var portal *apptest.Server
+	hostOrigin := listen(t, func(string) http.Handler { return http.NotFoundHandler() })
+	portal = apptest.Start(t, func(c *app.Config) { c.APIKey, c.EmbedOrigins = embedKey, []string{hostOrigin} })
+	link := portalLinkFor(t, portal, `{"email":"bob@example.com","embed":true,"return_url":"`+hostOrigin+`/b","accent":"#facc15"}`)
+	ctx := newBrowser(t)
+	must(t, ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`[data-testid="current-plan"]`)))
+	ratio, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => {
+		const [r, g, b] = getComputedStyle(document.querySelector('.btn-primary')).backgroundColor.match(/\d+/g).map(Number);
+		const lin = v => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+		return 1.05 / (0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b) + 0.05);
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ratio < 4.5 {
+		t.Fatalf("white on the pale accent's button: %.2f:1, want at least 4.5:1", ratio)
+	}
+	shoot(t, ctx, "29-embedded-pale-accent")
+}
+
+// portalLinkFor asks the portal for a one-time link with the server key.
+func portalLinkFor(t *testing.T, portal *apptest.Server, body string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, portal.URL+"/api/v1/portal/sessions", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+embedKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		URL string `json:"url"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.URL == "" {
+		t.Fatalf("portal link: %v %v", resp.Status, err)
+	}
+	return out.URL
 }
 
 // framingPage frames a fresh link and records whether the portal ever

@@ -9,8 +9,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// waitOutcome waits on the checkout return page until it settles: it
-// refreshes itself while the webhook is on its way.
+// waitOutcome waits on the checkout return page until it shows want (the
+// server waits a few seconds for the webhook before answering).
 func waitOutcome(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
 	sel := chromedp.CSS(`[data-testid="checkout-outcome"][data-outcome="` + want + `"]`)
@@ -84,6 +84,10 @@ func TestDeclinedPaymentChangesNothing(t *testing.T) {
 	waitOutcome(t, ctx, "declined")
 	wantContains(t, "declined page", text(t, ctx, chromedp.CSS(`[data-testid="checkout-outcome"]`)), "Payment declined", "nothing was charged", "has not changed")
 	shoot(t, ctx, "08-checkout-declined")
+	// Not a dead end: Try again leads back to the confirmation of the same change.
+	must(t, ctx, chromedp.Click(chromedp.Search(`//a[normalize-space()="Try again"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm-change"]`)))
+	wantContains(t, "after Try again", location(t, ctx), "/subscription/change?plan=starter-monthly")
 
 	must(t, ctx, chromedp.Navigate(srv.URL+"/subscription"))
 	wantContains(t, "current plan after declining", text(t, ctx, chromedp.CSS(`[data-testid="current-product"]`)), "Free")
@@ -105,4 +109,35 @@ func TestSignOut(t *testing.T) {
 	if loc := location(t, ctx); !strings.Contains(loc, "/login") {
 		t.Fatalf("after sign-out /subscription is at %s; want the login page", loc)
 	}
+}
+
+// TestAbandonedCheckoutReturnPage: a customer who comes back without paying
+// sees a page that stops waiting and says what to do, not one that reloads.
+func TestAbandonedCheckoutReturnPage(t *testing.T) {
+	srv := startServer(t)
+	ctx := newBrowser(t)
+	signIn(t, ctx, srv.URL, "alice@example.com")
+	must(t, ctx, chromedp.Navigate(srv.URL+"/subscription/change?plan=pro-monthly"),
+		chromedp.Click(chromedp.CSS(`[data-testid="confirm-change"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Decline"]`)))
+	alice, err := srv.App.Store.Accounts().UserByEmail(context.Background(), "alice@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := srv.App.Store.OpenCheckoutSessions(context.Background(), alice.ID)
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open checkouts: %v %v", open, err)
+	}
+	must(t, ctx, chromedp.Navigate(srv.URL+"/checkout/return?session_id="+open[0].ID))
+	waitOutcome(t, ctx, "processing")
+	wantContains(t, "waiting page", text(t, ctx, chromedp.CSS(`[data-testid="checkout-outcome"]`)),
+		"haven't heard from the payment provider", "Check again", "Back to checkout")
+	refresh, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('meta[http-equiv="refresh"]').length`))
+	if err != nil || refresh != 0 {
+		t.Fatalf("the waiting page reloads itself (%d meta refresh, %v)", refresh, err)
+	}
+	shoot(t, ctx, "23-checkout-return-waiting")
+	must(t, ctx, chromedp.Click(chromedp.Search(`//a[normalize-space()="Back to checkout"]`)),
+		chromedp.Click(chromedp.Search(`//button[starts-with(normalize-space(), "Pay")]`)))
+	waitOutcome(t, ctx, "paid")
 }

@@ -21,6 +21,10 @@ func TestScheduledDowngradeWithUndo(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="scheduled-change"]`)))
 	wantContains(t, "scheduled change", text(t, ctx, chromedp.CSS(`[data-testid="scheduled-change"]`)), "Changes to Starter Monthly on")
 	wantContains(t, "current plan", text(t, ctx, chromedp.CSS(`[data-testid="current-product"]`)), "Pro")
+	// Where the customer looks: the message, the current plan and the target card all give the date.
+	wantContains(t, "flash", text(t, ctx, chromedp.CSS(`[data-testid="flash"]`)), "Your change to Starter Monthly is scheduled for")
+	wantContains(t, "current plan", text(t, ctx, chromedp.CSS(`[data-testid="current-plan"]`)), "Changes on", "to Starter Monthly ($9.00 / month)")
+	wantContains(t, "starter card", text(t, ctx, chromedp.CSS(`[data-plan="starter-monthly"]`)), "Starts on")
 	shoot(t, ctx, "12-subscription-scheduled-change")
 	must(t, ctx, chromedp.Click(chromedp.Search(`//button[normalize-space()="Undo this change"]`)),
 		chromedp.WaitVisible(chromedp.Search(`//div[@data-testid="flash"][contains(., "was undone")]`)))
@@ -56,6 +60,14 @@ func TestOverdueBannerAndPayingIt(t *testing.T) {
 	wantContains(t, "overdue banner", notice, "Your last payment failed", "$90.00", "Pay now", "Move to Free")
 	wantContains(t, "status", text(t, ctx, chromedp.CSS(`[data-testid="current-plan"]`)), "Overdue")
 	shoot(t, ctx, "15-subscription-overdue")
+	// Asking for a paid plan anyway gives one message and what to do.
+	must(t, ctx, chromedp.Navigate(srv.URL+"/subscription/change?plan=pro-monthly"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="subscription-notice"]`)))
+	wantContains(t, "refusal", text(t, ctx, chromedp.CSS(`[data-testid="subscription-notice"]`)), "Pay the overdue amount before choosing a paid plan", "Pay now")
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="flash"]').length`)); n != 0 {
+		t.Error("the refusal is stacked on the notice")
+	}
+	shoot(t, ctx, "15b-subscription-overdue-refused")
 	must(t, ctx, chromedp.Click(chromedp.Search(`//button[normalize-space()="Pay now"]`)),
 		chromedp.Click(chromedp.Search(`//button[normalize-space()="Pay $90.00"]`)))
 	waitOutcome(t, ctx, "paid")
@@ -73,7 +85,12 @@ func TestCancellingNoticeAndResume(t *testing.T) {
 	ctx := newBrowser(t)
 	signIn(t, ctx, srv.URL, "dave@example.com")
 	wantContains(t, "notice", text(t, ctx, chromedp.CSS(`[data-testid="subscription-notice"]`)), "Your subscription ends on", "then move to the free plan")
-	wantContains(t, "renewal label", text(t, ctx, chromedp.CSS(`[data-testid="current-plan"]`)), "Ends on")
+	wantContains(t, "renewal label", text(t, ctx, chromedp.CSS(`[data-testid="current-plan"]`)), "Ends on", "Cancelling")
+	must(t, ctx, chromedp.Navigate(srv.URL+"/subscription/change?plan=pro-monthly"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="withdraws-cancellation"]`)))
+	wantContains(t, "confirmation", text(t, ctx, chromedp.CSS(`[data-testid="withdraws-cancellation"]`)), "withdraws your cancellation", "renews as usual")
+	shoot(t, ctx, "16a-confirm-change-withdraws-cancellation")
+	must(t, ctx, chromedp.Navigate(srv.URL+"/subscription"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="current-plan"]`)))
 	must(t, ctx, chromedp.Click(chromedp.Search(`//button[normalize-space()="Resume subscription"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)))
 	current := text(t, ctx, chromedp.CSS(`[data-testid="current-plan"]`))

@@ -45,6 +45,45 @@ func TestManagerActsAsBob(t *testing.T) {
 		t.Fatal("the banner is still there after stopping")
 	}
 	audit := text(t, ctx, chromedp.CSS(`[data-testid="audit-table"]`))
-	wantContains(t, "audit trail", audit, "impersonation.started", "change.scheduled", "impersonation.stopped", "acting as bob@example.com")
+	wantContains(t, "audit trail", audit, "Impersonation started", "Plan change scheduled", "Impersonation stopped", "acting as bob@example.com")
 	shoot(t, ctx, "21-manage-customer-after")
+}
+
+// TestManagerToolsAtPhoneWidth: every navigation link is in view at 390 px
+// (the bar wraps rather than hiding "Test clock" off-screen), the test clock
+// takes "30 days", and the audit log reads in words.
+func TestManagerToolsAtPhoneWidth(t *testing.T) {
+	srv := startServer(t)
+	ctx := newBrowser(t)
+	must(t, ctx,
+		chromedp.EmulateViewport(phoneW, phoneH),
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "manager@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "demodemo"),
+		chromedp.Click(chromedp.Search(`//button[normalize-space()="Sign in"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="customer-list"]`)))
+	outside, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('nav[aria-label="Main"] a'))
+		.filter(a => { const r = a.getBoundingClientRect(); return r.right > window.innerWidth || r.left < 0 })
+		.map(a => a.textContent.trim())`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outside) != 0 {
+		t.Fatalf("navigation links outside the 390 px screen: %v", outside)
+	}
+	wantContains(t, "navigation", text(t, ctx, chromedp.CSS(`nav[aria-label="Main"]`)), "Test clock", "API tokens")
+	must(t, ctx, chromedp.Click(chromedp.Search(`//nav[@aria-label="Main"]//a[normalize-space()="Test clock"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#duration`)),
+		chromedp.SendKeys(chromedp.CSS(`#duration`), "30 days"),
+		chromedp.Submit(chromedp.CSS(`#duration`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)))
+	wantContains(t, "test clock", text(t, ctx, chromedp.CSS(`[data-testid="flash"]`)), "moved forward 720h0m0s (30 days)")
+	shoot(t, ctx, "24-manage-test-clock")
+	must(t, ctx, chromedp.Click(chromedp.Search(`//nav[@aria-label="Main"]//a[normalize-space()="Audit log"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="audit-table"]`)))
+	wantContains(t, "audit log", text(t, ctx, chromedp.CSS(`[data-testid="audit-table"]`)), "Subscription renewed")
+	shoot(t, ctx, "25-manage-audit-log")
+	must(t, ctx, chromedp.Click(chromedp.Search(`//nav[@aria-label="Main"]//a[normalize-space()="API tokens"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "API tokens")]`)))
+	shoot(t, ctx, "26-manage-api-tokens")
 }

@@ -23,7 +23,12 @@ type principal struct {
 	User   account.User // the token's owner, when not Server
 }
 
-const principalKey = "portal.api.principal"
+const (
+	principalKey = "portal.api.principal"
+	// actingReasonKey holds a manager's X-Reason once the request names
+	// another user: from then on it acts as that customer's account manager.
+	actingReasonKey = "portal.api.acting_reason"
+)
 
 // key scopes idempotency keys and names the caller in logs.
 func (p principal) key() string {
@@ -78,14 +83,32 @@ func caller(c *gin.Context) principal {
 	return pr
 }
 
-// apiActor is the caller as the audit log names it.
+// apiActor is the caller as the audit log names it. A manager's token
+// acting for a customer is recorded like an impersonation, with the reason.
 func apiActor(c *gin.Context) billing.Actor {
 	p := caller(c)
 	a := billing.Actor{Email: "api (server key)", RequestID: RequestID(c), IP: c.ClientIP()}
 	if !p.Server {
 		a.UserID, a.Email = p.User.ID, p.User.Email+" (api token)"
 	}
+	if reason := c.GetString(actingReasonKey); reason != "" {
+		a.Impersonated, a.Reason = true, reason
+	}
 	return a
+}
+
+// actingReason reads the X-Reason a manager's token must send to act for a
+// customer: like an impersonation, it says why, and the customer's history
+// shows that their account manager acted.
+func actingReason(c *gin.Context) (string, error) {
+	reason := strings.TrimSpace(c.GetHeader("X-Reason"))
+	switch {
+	case reason == "":
+		return "", billing.Invalid("X-Reason", "A manager's token acting for a customer (userId) must say why in the X-Reason header.")
+	case len([]rune(reason)) > maxReason:
+		return "", billing.Invalid("X-Reason", "Keep X-Reason under %d characters.", maxReason)
+	}
+	return reason, nil
 }
 
 // targetCustomer is the customer an API call acts for: userID when given
@@ -105,6 +128,13 @@ func (h *Handlers) targetCustomer(c *gin.Context, userID *string) (account.User,
 	}
 	if !p.actsForAnyone() && id != p.User.ID {
 		return account.User{}, billing.ErrForbidden
+	}
+	if !p.Server && id != p.User.ID {
+		reason, err := actingReason(c)
+		if err != nil {
+			return account.User{}, err
+		}
+		c.Set(actingReasonKey, reason)
 	}
 	u, err := h.Accounts.User(c.Request.Context(), id)
 	if errors.Is(err, account.ErrNotFound) || (err == nil && u.Role != account.Customer) {

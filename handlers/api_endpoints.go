@@ -41,6 +41,11 @@ func (h *Handlers) APIUsers(c *gin.Context) {
 		h.apiFail(c, billing.Invalid("email", "Give the email to look up: ?email=someone@example.com."))
 		return
 	}
+	var bad *account.InputError
+	if errors.As(account.ValidEmail(email), &bad) {
+		h.apiFail(c, billing.Invalid("email", "%s", bad.Message))
+		return
+	}
 	out := []apiUser{}
 	u, err := h.Accounts.CustomerByEmail(c.Request.Context(), email)
 	switch {
@@ -285,6 +290,13 @@ func (h *Handlers) subscriptionParam(c *gin.Context) (billing.Subscription, acco
 	if p := caller(c); !p.actsForAnyone() && p.User.ID != sub.UserID {
 		// Another customer's subscription is not found, not forbidden: ids are not secrets to confirm.
 		return billing.Subscription{}, account.User{}, fmt.Errorf("subscription %d: %w", id, billing.ErrNotFound)
+	}
+	if p := caller(c); !p.Server && p.User.ID != sub.UserID {
+		reason, err := actingReason(c)
+		if err != nil {
+			return billing.Subscription{}, account.User{}, err
+		}
+		c.Set(actingReasonKey, reason)
 	}
 	u, err := h.Accounts.User(c.Request.Context(), sub.UserID)
 	return sub, u, err

@@ -46,12 +46,15 @@ func (h *Handlers) CreateAPIToken(c *gin.Context) {
 	h.page(func(c *gin.Context) error {
 		u, _ := CurrentUser(c)
 		name := c.PostForm("name")
-		token, _, err := h.Accounts.CreateAPIToken(c.Request.Context(), u.ID, name)
+		token, t, err := h.Accounts.CreateAPIToken(c.Request.Context(), u.ID, name)
 		var input *account.InputError
 		if errors.As(err, &input) {
 			return h.renderTokens(c, http.StatusBadRequest, "", name, input.Message)
 		}
 		if err != nil {
+			return err
+		}
+		if err := h.auditToken(c, "api_token.created", "", t.Name); err != nil {
 			return err
 		}
 		return h.renderTokens(c, http.StatusOK, token, "", "")
@@ -66,12 +69,24 @@ func (h *Handlers) RevokeAPIToken(c *gin.Context) {
 		if err != nil {
 			return billing.ErrNotFound
 		}
-		if err := h.Accounts.RevokeAPIToken(c.Request.Context(), u.ID, id); errors.Is(err, account.ErrNotFound) {
+		t, err := h.Accounts.RevokeAPIToken(c.Request.Context(), u.ID, id)
+		if errors.Is(err, account.ErrNotFound) {
 			return billing.ErrNotFound
 		} else if err != nil {
+			return err
+		}
+		if err := h.auditToken(c, "api_token.revoked", t.Name, ""); err != nil {
 			return err
 		}
 		c.Redirect(http.StatusSeeOther, "/settings/api-tokens")
 		return nil
 	})(c)
+}
+
+// auditToken records the creation or revocation of a personal API token:
+// a token acts as its owner, so its life belongs in the audit log.
+func (h *Handlers) auditToken(c *gin.Context, action, before, after string) error {
+	u, _ := CurrentUser(c)
+	return h.Billing.Audit(c.Request.Context(), billing.AuditEntry{Actor: actor(c),
+		Subject: billing.Customer{ID: u.ID, Email: u.Email}, Action: action, Before: before, After: after})
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,12 +26,16 @@ func (h *Handlers) BillingHistory(c *gin.Context) {
 		if err != nil {
 			return err
 		}
+		plans, err := h.Billing.Plans(c.Request.Context())
+		if err != nil {
+			return err
+		}
 		credit, err := h.creditView(c, customer(c).ID)
 		if err != nil {
 			return err
 		}
 		p := views.HistoryPage{Page: h.basePage(c, "Billing history"), Invoices: invoiceRows(invs, sub.OverdueInvoiceID), Credit: credit,
-			Activity: activityRows(entries, customer(c).ID)}
+			Activity: activityRows(entries, customer(c).ID, priceList(plans))}
 		p.Nav = "history"
 		h.render(c, http.StatusOK, views.History(p))
 		return nil
@@ -70,10 +75,11 @@ var activityWords = map[string]string{
 	"overdue.recovered": "Overdue payment collected", "subscription.ended": "Subscription ended",
 	"subscription.canceled_unpaid": "Subscription cancelled after unpaid renewal", "payment.credited": "Payment added to account credit",
 	"payment.refunded": "Payment refunded", "overdue.paid_from_credit": "Overdue payment made from account credit",
+	"api_token.created": "API token created", "api_token.revoked": "API token revoked",
 	"impersonation.started": "Your account manager started helping you", "impersonation.stopped": "Your account manager finished helping you",
 }
 
-func activityRows(entries []billing.AuditEntry, self int64) []views.ActivityRow {
+func activityRows(entries []billing.AuditEntry, self int64, prices map[string]string) []views.ActivityRow {
 	var rows []views.ActivityRow
 	for _, e := range entries {
 		what, ok := activityWords[e.Action]
@@ -89,7 +95,8 @@ func activityRows(entries []billing.AuditEntry, self int64) []views.ActivityRow 
 		case e.Actor.UserID == self:
 			by = "You"
 		}
-		rows = append(rows, views.ActivityRow{Date: e.At.Format("2 January 2006, 15:04 UTC"), What: what, By: by})
+		rows = append(rows, views.ActivityRow{Date: e.At.Format("2 January 2006, 15:04 UTC"), What: what,
+			Detail: activityDetail(e, prices), By: by})
 	}
 	return rows
 }
@@ -104,13 +111,35 @@ func (h *Handlers) creditView(c *gin.Context, userID int64) (views.CreditView, e
 	if err != nil {
 		return views.CreditView{}, err
 	}
-	v := views.CreditView{Balance: sub.CreditMoney().String()}
+	v := views.CreditView{Whose: "your", Balance: sub.CreditMoney().String()}
 	for _, e := range entries {
-		row := views.CreditRow{Date: day(e.CreatedAt), What: "Used", Why: e.Note, Amount: e.Amount.String(), Added: e.Amount.Amount > 0}
+		row := views.CreditRow{Date: day(e.CreatedAt), What: creditWords[e.Reason], Why: sentence(e.Note), Amount: e.Amount.String(),
+			Added: e.Amount.Amount > 0}
+		if row.What == "" {
+			row.What = "Credit adjusted"
+		}
 		if row.Added {
-			row.What, row.Amount = "Added", "+"+e.Amount.String()
+			row.Amount = "+" + row.Amount
 		}
 		v.Entries = append(v.Entries, row)
 	}
 	return v, nil
+}
+
+// creditWords names each kind of credit movement for the customer.
+var creditWords = map[string]string{
+	billing.CreditFromPayment: "A payment that could not apply", billing.CreditUnusedTime: "Unused time on your previous plan",
+	billing.CreditUsed: "Credit used", billing.CreditRefunded: "Refunded to your card", "opening_balance": "Credit brought forward",
+}
+
+// sentence capitalises a note and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }

@@ -33,6 +33,7 @@ type Deps struct {
 	Accounts     *account.Service
 	Cookies      SessionCookies
 	Ping         func(ctx context.Context) error
+	Writable     Check         // whether the database takes writes
 	Wall         account.Clock // real time, for webhook signature freshness
 	TestClock    TestClock     // nil unless the provider is the sandbox
 	APIKey       string        // the server-to-server key; "" disables it
@@ -47,7 +48,12 @@ type Deps struct {
 	Mail         MailOutbox // mail to customers, listed for managers
 	MailSending  bool       // SMTP_URL is set, so the outbox is being delivered
 	MailWake     func()     // asks the mail worker to look at the outbox now; nil when it does not run
+	// Lifetime ends when the portal begins to stop; nil means never.
+	Lifetime context.Context
 }
+
+// Check is a health check: nil when all is well.
+type Check func(ctx context.Context) error
 
 // Handlers serves the portal's pages and endpoints.
 type Handlers struct{ Deps }

@@ -23,6 +23,9 @@ const pageSize = 20
 func (h *Handlers) Customers(c *gin.Context) {
 	h.page(func(c *gin.Context) error {
 		q := strings.TrimSpace(c.Query("q"))
+		if err := maxLength("q", "search", q); err != nil {
+			return err
+		}
 		offset := pageOffset(c)
 		users, total, err := h.Accounts.SearchCustomers(c.Request.Context(), q, pageSize, offset)
 		if err != nil {
@@ -76,6 +79,7 @@ func (h *Handlers) renderCustomer(c *gin.Context, status int, reason, msg string
 	if err != nil {
 		return err
 	}
+	credit.Whose = "their"
 	p := views.CustomerPage{Page: h.basePage(c, displayName(u)), ID: u.ID, Name: displayName(u), Email: u.Email, Disabled: u.Disabled,
 		Current: currentPlanView(sub), Invoices: managerInvoiceRows(invs, u.ID), Credit: credit, Audit: auditRows(audit),
 		AuditURL: fmt.Sprintf("/manage/audit?subject=%d", u.ID), Reason: reason, Error: msg}
@@ -182,6 +186,9 @@ func (h *Handlers) AuditLog(c *gin.Context) {
 		f := billing.AuditFilter{Actor: strings.TrimSpace(c.Query("actor")), Action: strings.TrimSpace(c.Query("action")),
 			Limit: pageSize, Offset: pageOffset(c)}
 		subject := strings.TrimSpace(c.Query("subject"))
+		if err := errors.Join(maxLength("actor", "actor filter", f.Actor), maxLength("action", "action filter", f.Action)); err != nil {
+			return err
+		}
 		if subject != "" {
 			id, err := strconv.ParseInt(subject, 10, 64)
 			if err != nil || id <= 0 {
@@ -206,10 +213,22 @@ func auditRows(entries []billing.AuditEntry) []views.AuditRow {
 	rows := make([]views.AuditRow, 0, len(entries))
 	for _, e := range entries {
 		rows = append(rows, views.AuditRow{At: e.At.Format("2 Jan 2006 15:04 UTC"), Actor: e.Actor.Email, Subject: e.Subject.Email,
-			Impersonated: e.Impersonated, Action: e.Action, Reason: e.Reason, Before: e.Before, After: e.After,
-			RequestID: e.Actor.RequestID, IP: e.Actor.IP})
+			Impersonated: e.Impersonated, Action: e.Action, ActionLabel: auditLabel(e.Action), Reason: e.Reason,
+			Before: readableAudit(e.Before), After: readableAudit(e.After), RequestID: e.Actor.RequestID, IP: e.Actor.IP})
 	}
 	return rows
+}
+
+// maxFilter bounds search and filter text: longer is never a real search,
+// and SQLite refuses very long LIKE patterns.
+const maxFilter = 100
+
+// maxLength refuses a filter longer than maxFilter characters.
+func maxLength(field, what, v string) error {
+	if len([]rune(v)) > maxFilter {
+		return billing.Invalid(field, "The %s is too long: use at most %d characters.", what, maxFilter)
+	}
+	return nil
 }
 
 // pageOffset reads ?page= (1-based); anything else is the first page.

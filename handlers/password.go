@@ -139,14 +139,14 @@ func (h *Handlers) auditPassword(c *gin.Context, u account.User, action, after s
 }
 
 // settingsTabs are the settings pages this user may open: a manager acting
-// as a customer sees only the customer's email settings.
+// as a customer, or an embedded session, sees only the email settings.
 func (h *Handlers) settingsTabs(c *gin.Context, current string) []views.Tab {
-	u, _ := CurrentUser(c)
+	id, _ := Identity(c)
 	var tabs []views.Tab
-	if u.Role == account.Customer {
+	if id.User.Role == account.Customer {
 		tabs = append(tabs, views.Tab{Label: "Emails", Href: "/settings/emails"})
 	}
-	if !Impersonating(c) {
+	if id.Impersonator == nil && !id.Embed {
 		tabs = append(tabs, views.Tab{Label: "Password", Href: "/settings/password"}, views.Tab{Label: "API tokens", Href: "/settings/api-tokens"})
 	}
 	for i := range tabs {

@@ -55,13 +55,27 @@ func (h *Handlers) renderSubscription(c *gin.Context, status int, interval billi
 	if p.Embed != nil && changeNotices[c.Query("notice")] {
 		p.PlanChanged = sub.Plan.ID
 	}
-	if sc, ok, err := h.Billing.ScheduledChangeOf(ctx, sub); err != nil {
+	if flash != nil && flash.Kind == "error" && status == http.StatusConflict && sub.Status == billing.Overdue && p.Notice != nil {
+		// The refusal and the overdue notice say the same: say it once, with what to do.
+		p.Notice.Title, p.Flash = "Pay the overdue amount before choosing a paid plan", nil
+	}
+	sc, scheduled, err := h.Billing.ScheduledChangeOf(ctx, sub)
+	if err != nil {
 		return err
-	} else if ok {
+	}
+	if scheduled {
 		p.Scheduled = &views.Scheduled{PlanName: sc.Plan.Name(), Price: planPrice(sc.Plan), Date: day(sc.EffectiveAt)}
+		p.Current.RenewLabel = "Changes on"
+		p.Current.PeriodEnd = fmt.Sprintf("%s, to %s (%s)", day(sc.EffectiveAt), sc.Plan.Name(), planPrice(sc.Plan))
+		if c.Query("notice") == "scheduled" && p.Flash != nil {
+			p.Flash.Message = fmt.Sprintf("Your change to %s is scheduled for %s. You keep %s until then.", sc.Plan.Name(), day(sc.EffectiveAt), sub.Plan.Name())
+		}
 	}
 	for _, plan := range plans {
 		card := planCard(sub, plan, plans)
+		if scheduled && plan.ID == sc.Plan.ID {
+			card.Scheduled = "Starts on " + day(sc.EffectiveAt)
+		}
 		switch {
 		case plan.Free():
 			p.FreePlans = append(p.FreePlans, card)
@@ -88,9 +102,11 @@ func currentPlanView(sub billing.Subscription) views.CurrentPlan {
 	case !sub.Renews():
 		cp.RenewLabel, cp.PeriodEnd = "Renews", "Never: the free plan has no charges"
 	case sub.CancelAtPeriodEnd:
-		cp.RenewLabel = "Ends on"
+		// The same word as on the managers' list: active, but not renewing.
+		cp.RenewLabel, cp.Status, cp.StatusLabel = "Ends on", "cancelling", "Cancelling"
 	case sub.Status == billing.Overdue:
-		cp.RenewLabel = "Period ends"
+		// The period has ended unpaid: say since when, not when it "ends".
+		cp.RenewLabel, cp.PeriodEnd = "Unpaid since", day(sub.PaymentFailedAt)
 	}
 	if sub.Credit > 0 {
 		cp.Credit = sub.CreditMoney().String()

@@ -101,6 +101,7 @@ func (h *Handlers) changePage(c *gin.Context, p billing.ChangePreview) views.Cha
 		Reason: p.Decision.Reason, Scheduled: p.Scheduled(), Lines: priceLines(p),
 	}
 	cp.Nav = "subscription"
+	cp.Withdraws = withdrawsCancellation(p)
 	if !p.NewPeriodEnd.IsZero() {
 		cp.RenewalDate = fmt.Sprintf("%s, %s", day(p.FirstRenewalAt()), p.FirstRenewal())
 	}
@@ -158,4 +159,19 @@ func effective(p billing.ChangePreview) string {
 		return "Today, " + day(p.EffectiveAt)
 	}
 	return day(p.EffectiveAt)
+}
+
+// withdrawsCancellation explains, to a customer who cancelled, that this
+// change brings renewals back; "" when they had not cancelled, or when the
+// change is to the free plan (which never renews anyway).
+func withdrawsCancellation(p billing.ChangePreview) string {
+	if !p.Current.CancelAtPeriodEnd || p.To.Free() {
+		return ""
+	}
+	if p.Scheduled() {
+		return fmt.Sprintf("You cancelled %s. If you confirm, it is no longer cancelled: you keep it until %s, then %s starts and renews as usual.",
+			p.Current.Plan.Name(), day(p.EffectiveAt), p.To.Name())
+	}
+	return fmt.Sprintf("You cancelled %s. If you confirm, %s starts today and renews as usual on %s.",
+		p.Current.Plan.Name(), p.To.Name(), day(p.NewPeriodEnd))
 }

@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,12 +26,17 @@ type TestClock interface {
 // maxAdvance bounds one advance, so a typo cannot run the worker for centuries.
 const maxAdvance = 10 * 366 * 24 * time.Hour
 
-// parseAdvance reads a Go duration such as "720h" and checks its range.
+// parseAdvance reads how far to move: a Go duration such as "720h", or a
+// count of days or weeks such as "30 days", and checks its range.
 func parseAdvance(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		d, err = parseDays(s)
+	}
 	switch {
 	case err != nil:
-		return 0, fmt.Errorf("%q is not a duration; write it like 720h or 90m", s)
+		return 0, fmt.Errorf("%q is not a duration; write it like 30 days, 2 weeks, 720h or 90m", truncate(s, 40))
 	case d <= 0:
 		return 0, errors.New("the duration must be positive: the test clock only moves forward")
 	case d > maxAdvance:
@@ -38,10 +45,33 @@ func parseAdvance(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// advance moves the clock and applies every lifecycle step now due.
+// parseDays reads "<n> day(s)" or "<n> week(s)".
+func parseDays(s string) (time.Duration, error) {
+	num, unit, ok := strings.Cut(s, " ")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil || n > 100000 || n < -100000 {
+		return 0, errors.New("not a count of days")
+	}
+	switch strings.ToLower(strings.TrimSpace(unit)) {
+	case "day", "days":
+		return time.Duration(n) * 24 * time.Hour, nil
+	case "week", "weeks":
+		return time.Duration(n) * 7 * 24 * time.Hour, nil
+	}
+	return 0, errors.New("not a count of days")
+}
+
+// advance moves the clock and applies every lifecycle step now due. If the
+// portal begins to stop meanwhile, the step in progress finishes and the
+// rest is left to the worker, as in the worker itself.
 func (h *Handlers) advance(c *gin.Context, d time.Duration) (int, error) {
 	h.TestClock.Advance(d)
-	return h.Billing.RunDue(c.Request.Context())
+	ctx, cancel := context.WithCancel(c.Request.Context())
+	defer cancel()
+	if h.Lifetime != nil {
+		defer context.AfterFunc(h.Lifetime, cancel)()
+	}
+	return h.Billing.RunDue(ctx)
 }
 
 // serverKey reports whether the request carries the server-to-server key.
@@ -106,7 +136,7 @@ func (h *Handlers) TestClockAdvance(c *gin.Context) {
 		h.renderTestClock(c, http.StatusInternalServerError, &views.Flash{Kind: "error", Message: "The clock moved, but some lifecycle steps failed; they are retried on the next run."}, input)
 		return
 	}
-	msg := fmt.Sprintf("Billing time moved forward %s; %d lifecycle steps applied.", d, steps)
+	msg := fmt.Sprintf("Billing time moved forward %s (%s); %d lifecycle steps applied.", d, inDays(d), steps)
 	h.renderTestClock(c, http.StatusOK, &views.Flash{Kind: "success", Message: msg}, "")
 }
 
@@ -115,4 +145,18 @@ func (h *Handlers) renderTestClock(c *gin.Context, status int, flash *views.Flas
 		Available: h.TestClock != nil, Duration: input}
 	p.Nav, p.Flash = "test-clock", flash
 	h.render(c, status, views.TestClock(p))
+}
+
+// inDays writes a duration in days and hours, as people count billing time.
+func inDays(d time.Duration) string {
+	days, hours := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
+	switch {
+	case days == 0:
+		return fmt.Sprintf("%d hours", hours)
+	case hours == 0 && days == 1:
+		return "1 day"
+	case hours == 0:
+		return fmt.Sprintf("%d days", days)
+	}
+	return fmt.Sprintf("%d days %d hours", days, hours)
 }

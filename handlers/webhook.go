@@ -32,11 +32,19 @@ func (h *Handlers) ProviderWebhook(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"received": true})
 }
 
-// Healthz answers whether the server and its database are up.
+// Healthz answers whether the server is up and its database answers and
+// takes writes: a full disk or a read-only file still answers reads, and
+// a portal that cannot write cannot take payments.
 func (h *Handlers) Healthz(c *gin.Context) {
 	if err := h.Ping(c.Request.Context()); err != nil {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
+		h.Log.Error("healthz: database", "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "database": "unreachable"})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	if err := h.Writable(c.Request.Context()); err != nil {
+		h.Log.Error("healthz: database", "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "database": "read-only"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "database": "writable"})
 }

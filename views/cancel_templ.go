@@ -44,7 +44,7 @@ func Cancel(p CancelPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"mx-auto max-w-xl\"><a href=\"/subscription\" class=\"rounded text-sm font-medium text-indigo-700 hover:underline focus-ring\">← Back to your subscription</a><h1 class=\"mt-3 text-2xl font-bold tracking-tight\">Cancel ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"mx-auto max-w-xl\"><a href=\"/subscription\" class=\"rounded text-sm font-medium text-accent hover:underline focus-ring\">← Back to your subscription</a><h1 class=\"mt-3 text-2xl font-bold tracking-tight\">Cancel ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -134,7 +134,7 @@ func Cancel(p CancelPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " required class=\"text-indigo-600 focus:ring-indigo-600\"> <span>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " required class=\"text-accent focus:ring-accent\"> <span>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

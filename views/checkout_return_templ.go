@@ -125,7 +125,17 @@ func CheckoutReturn(p ReturnPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<a href=\"/subscription\" class=\"btn-primary mt-6 inline-flex\">Go to your subscription</a></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<div class=\"mt-6 flex flex-wrap justify-center gap-3\" data-testid=\"return-actions\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			for _, a := range p.Actions {
+				templ_7745c5c3_Err = actionButton(a).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</div></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -162,17 +172,17 @@ func outcomeIcon(outcome string) templ.Component {
 		ctx = templ.ClearChildren(ctx)
 		switch outcome {
 		case "paid":
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div class=\"mx-auto flex h-12 w-12 items-center justify-center rounded-full bg-emerald-100\"><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"h-7 w-7 fill-emerald-700\"><path d=\"M16.7 5.3a1 1 0 0 1 0 1.4l-8 8a1 1 0 0 1-1.4 0l-4-4a1 1 0 1 1 1.4-1.4L8 12.58l7.3-7.3a1 1 0 0 1 1.4 0Z\"></path></svg></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<div class=\"mx-auto flex h-12 w-12 items-center justify-center rounded-full bg-emerald-100\"><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"h-7 w-7 fill-emerald-700\"><path d=\"M16.7 5.3a1 1 0 0 1 0 1.4l-8 8a1 1 0 0 1-1.4 0l-4-4a1 1 0 1 1 1.4-1.4L8 12.58l7.3-7.3a1 1 0 0 1 1.4 0Z\"></path></svg></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		case "processing":
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<div class=\"mx-auto h-12 w-12 animate-spin rounded-full border-4 border-indigo-200 border-t-indigo-600\" aria-hidden=\"true\"></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<div class=\"mx-auto flex h-12 w-12 items-center justify-center rounded-full bg-amber-100\"><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"h-7 w-7 fill-amber-700\"><path d=\"M10 2a8 8 0 1 1 0 16 8 8 0 0 1 0-16Zm0 2a6 6 0 1 0 0 12 6 6 0 0 0 0-12Zm0 1.5a1 1 0 0 1 1 1v3.09l2.2 1.27a1 1 0 1 1-1 1.73l-2.7-1.56A1 1 0 0 1 9 10V6.5a1 1 0 0 1 1-1Z\"></path></svg></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		default:
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<div class=\"mx-auto flex h-12 w-12 items-center justify-center rounded-full bg-red-100\"><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"h-7 w-7 fill-red-700\"><path d=\"M5.3 5.3a1 1 0 0 1 1.4 0L10 8.58l3.3-3.3a1 1 0 1 1 1.4 1.42L11.42 10l3.3 3.3a1 1 0 0 1-1.42 1.4L10 11.42l-3.3 3.3a1 1 0 0 1-1.4-1.42L8.58 10l-3.3-3.3a1 1 0 0 1 0-1.4Z\"></path></svg></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<div class=\"mx-auto flex h-12 w-12 items-center justify-center rounded-full bg-red-100\"><svg aria-hidden=\"true\" viewBox=\"0 0 20 20\" class=\"h-7 w-7 fill-red-700\"><path d=\"M5.3 5.3a1 1 0 0 1 1.4 0L10 8.58l3.3-3.3a1 1 0 1 1 1.4 1.42L11.42 10l3.3 3.3a1 1 0 0 1-1.42 1.4L10 11.42l-3.3 3.3a1 1 0 0 1-1.4-1.42L8.58 10l-3.3-3.3a1 1 0 0 1 0-1.4Z\"></path></svg></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -264,7 +264,7 @@ func EmailPrefs(p EmailPrefsPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<div class=\"mx-auto max-w-xl\"><h1 class=\"text-2xl font-bold tracking-tight\">Settings</h1>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<div class=\"mx-auto max-w-xl\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -272,7 +272,7 @@ func EmailPrefs(p EmailPrefsPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<h2 class=\"mt-6 text-lg font-semibold\">Emails</h2><form method=\"post\" action=\"/settings/emails\" class=\"mt-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm\"><fieldset class=\"space-y-4\"><legend class=\"sr-only\">Emails you get</legend> <label class=\"flex gap-3\"><input type=\"checkbox\" name=\"renewal_reminders\" value=\"on\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<h1 class=\"text-2xl font-bold tracking-tight\">Emails</h1><form method=\"post\" action=\"/settings/emails\" class=\"mt-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm\"><fieldset class=\"space-y-4\"><legend class=\"sr-only\">Emails you get</legend> <label class=\"flex gap-3\"><input type=\"checkbox\" name=\"renewal_reminders\" value=\"on\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -282,7 +282,7 @@ func EmailPrefs(p EmailPrefsPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, " class=\"mt-1 rounded border-slate-400 text-indigo-600 focus:ring-indigo-600\"> <span><span class=\"font-medium\">Renewal reminders</span> <span class=\"block text-sm text-slate-600\">A week before an annual plan renews.</span></span></label> <label class=\"flex gap-3\"><input type=\"checkbox\" name=\"change_confirmations\" value=\"on\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, " class=\"mt-1 rounded border-slate-400 text-accent focus:ring-accent\"> <span><span class=\"font-medium\">Renewal reminders</span> <span class=\"block text-sm text-slate-600\">A week before an annual plan renews.</span></span></label> <label class=\"flex gap-3\"><input type=\"checkbox\" name=\"change_confirmations\" value=\"on\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -292,7 +292,7 @@ func EmailPrefs(p EmailPrefsPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, " class=\"mt-1 rounded border-slate-400 text-indigo-600 focus:ring-indigo-600\"> <span><span class=\"font-medium\">Plan change confirmations</span> <span class=\"block text-sm text-slate-600\">When a change is scheduled, and when it takes effect.</span></span></label></fieldset><p class=\"mt-4 text-sm text-slate-600\">Receipts, failed-payment notices, cancellation confirmations and password-reset links are always sent.</p><div class=\"mt-4 flex justify-end\"><button type=\"submit\" class=\"btn-primary\">Save email settings</button></div></form></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, " class=\"mt-1 rounded border-slate-400 text-accent focus:ring-accent\"> <span><span class=\"font-medium\">Plan change confirmations</span> <span class=\"block text-sm text-slate-600\">When a change is scheduled, and when it takes effect.</span></span></label></fieldset><p class=\"mt-4 text-sm text-slate-600\">Receipts, failed-payment notices, cancellation confirmations and password-reset links are always sent.</p><div class=\"mt-4 flex justify-end\"><button type=\"submit\" class=\"btn-primary\">Save email settings</button></div></form></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -377,7 +377,7 @@ func Mail(p MailPage) templ.Component {
 					var templ_7745c5c3_Var12 string
 					templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(r.Subject)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 110, Col: 50}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 109, Col: 50}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 					if templ_7745c5c3_Err != nil {
@@ -390,7 +390,7 @@ func Mail(p MailPage) templ.Component {
 					var templ_7745c5c3_Var13 string
 					templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(r.Kind)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 111, Col: 52}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 110, Col: 52}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 					if templ_7745c5c3_Err != nil {
@@ -401,14 +401,14 @@ func Mail(p MailPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					if r.CustomerURL != "" {
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<a class=\"break-words text-indigo-700 underline\" href=\"")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<a class=\"break-words text-accent underline\" href=\"")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var14 templ.SafeURL
 						templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(r.CustomerURL))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 115, Col: 92}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 114, Col: 88}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 						if templ_7745c5c3_Err != nil {
@@ -421,7 +421,7 @@ func Mail(p MailPage) templ.Component {
 						var templ_7745c5c3_Var15 string
 						templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(r.To)
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 115, Col: 101}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 114, Col: 97}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 						if templ_7745c5c3_Err != nil {
@@ -439,7 +439,7 @@ func Mail(p MailPage) templ.Component {
 						var templ_7745c5c3_Var16 string
 						templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(r.To)
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 117, Col: 40}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 116, Col: 40}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 						if templ_7745c5c3_Err != nil {
@@ -457,7 +457,7 @@ func Mail(p MailPage) templ.Component {
 					var templ_7745c5c3_Var17 string
 					templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(r.Created)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 119, Col: 68}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 118, Col: 68}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 					if templ_7745c5c3_Err != nil {
@@ -492,7 +492,7 @@ func Mail(p MailPage) templ.Component {
 					var templ_7745c5c3_Var20 string
 					templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(r.State)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 122, Col: 178}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 121, Col: 178}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
 					if templ_7745c5c3_Err != nil {
@@ -505,7 +505,7 @@ func Mail(p MailPage) templ.Component {
 					var templ_7745c5c3_Var21 string
 					templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(attempts(r.Attempts))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 123, Col: 72}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 122, Col: 72}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var21))
 					if templ_7745c5c3_Err != nil {
@@ -523,7 +523,7 @@ func Mail(p MailPage) templ.Component {
 						var templ_7745c5c3_Var22 string
 						templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(r.LastError)
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 125, Col: 86}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/details.templ`, Line: 124, Col: 86}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var22))
 						if templ_7745c5c3_Err != nil {

@@ -4,14 +4,13 @@ package views
 
 // Page is what every page's layout needs.
 type Page struct {
-	Title          string
-	User           *User // nil when signed out
-	Nav            string
-	Flash          *Flash
-	RefreshSeconds int // >0 makes the page reload itself (used while waiting for a webhook)
-	Impersonation  *Impersonation
-	Embed          *Embed // set when the portal runs inside an app's frame
-	PlanChanged    string // plan id, when the page follows a change the embedding app should hear of
+	Title         string
+	User          *User // nil when signed out
+	Nav           string
+	Flash         *Flash
+	Impersonation *Impersonation
+	Embed         *Embed // set when the portal runs inside an app's frame
+	PlanChanged   string // plan id, when the page follows a change the embedding app should hear of
 }
 
 // Embed describes the app framing the portal.
@@ -78,11 +77,11 @@ type CurrentPlan struct {
 	Price       string
 	PriceSuffix string // "/ month", "/ year" or ""
 	Interval    string // Monthly or Annual; "" for free
-	Status      string // pending, active, overdue, canceled
+	Status      string // pending, active, cancelling, overdue, canceled
 	StatusLabel string
 	PeriodStart string
 	PeriodEnd   string
-	RenewLabel  string // "Renews on" or "Ends on"
+	RenewLabel  string // "Renews on", "Ends on", "Changes on", "Unpaid since"
 	Features    []string
 	Limits      []Limit
 	Credit      string // account credit, "" when none
@@ -108,6 +107,7 @@ type PlanCard struct {
 	ChooseURL   string
 	ActionLabel string // Upgrade, Downgrade, Switch
 	Blocked     string // why the plan cannot be chosen now; "" when it can
+	Scheduled   string // when a scheduled change to this plan starts, e.g. "Starts on 1 March 2027"
 }
 
 // SubscriptionPage is the customer's home.
@@ -142,6 +142,7 @@ type ChangePage struct {
 	Reason        string         // why the change takes effect when it does
 	Timings       []TimingOption // shown when the customer may choose
 	Scheduled     bool
+	Withdraws     string // set when confirming withdraws a cancellation: what that means
 }
 
 // TimingOption is one choice of when a change takes effect.
@@ -184,6 +185,7 @@ type ReturnPage struct {
 	Message string
 	Amount  string
 	Plan    string
+	Actions []Action // what the customer can do next, the first the main one
 }
 
 // HistoryPage lists invoices and what happened to the subscription.
@@ -196,6 +198,7 @@ type HistoryPage struct {
 
 // CreditView is the customer's account credit and its movements.
 type CreditView struct {
+	Whose   string // "your", or "their" on the manager's pages
 	Balance string
 	Entries []CreditRow
 }
@@ -211,9 +214,10 @@ type CreditRow struct {
 
 // ActivityRow is one change to the subscription, as the customer reads it.
 type ActivityRow struct {
-	Date string
-	What string
-	By   string // "You", "Your account manager", "Automatic"
+	Date   string
+	What   string
+	Detail string // the plan, date or amount concerned; "" when none
+	By     string // "You", "Your account manager", "Automatic"
 }
 
 // InvoiceRow is one invoice in the history.
@@ -304,7 +308,8 @@ type AuditRow struct {
 	Actor        string
 	Subject      string
 	Impersonated bool
-	Action       string
+	Action       string // the code, for filtering
+	ActionLabel  string // the action in words
 	Reason       string
 	Before       string
 	After        string

@@ -60,7 +60,7 @@ func Forgot(p ForgotPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</strong>, we have sent it a link to choose a new password. The link works once, for one hour.</p></div><p class=\"mt-6 text-sm\"><a href=\"/login\" class=\"font-medium text-indigo-700 underline focus-ring\">Back to sign in</a></p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</strong>, we have sent it a link to choose a new password. The link works once, for one hour.</p></div><p class=\"mt-6 text-sm\"><a href=\"/login\" class=\"font-medium text-accent underline focus-ring\">Back to sign in</a></p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -101,7 +101,7 @@ func Forgot(p ForgotPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "\" class=\"field mt-1\"></div><button type=\"submit\" class=\"btn-primary w-full\">Send reset link</button></form><p class=\"mt-6 text-sm\"><a href=\"/login\" class=\"font-medium text-indigo-700 underline focus-ring\">Back to sign in</a></p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "\" class=\"field mt-1\"></div><button type=\"submit\" class=\"btn-primary w-full\">Send reset link</button></form><p class=\"mt-6 text-sm\"><a href=\"/login\" class=\"font-medium text-accent underline focus-ring\">Back to sign in</a></p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -250,7 +250,7 @@ func ChangePassword(p PasswordPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div class=\"mx-auto max-w-xl\"><h1 class=\"text-2xl font-bold tracking-tight\">Settings</h1>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div class=\"mx-auto max-w-xl\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -258,7 +258,7 @@ func ChangePassword(p PasswordPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<h2 class=\"mt-6 text-lg font-semibold\">Change your password</h2><p class=\"mt-1 text-sm text-slate-600\">This signs you out on every other browser and device; you stay signed in here.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<h1 class=\"text-2xl font-bold tracking-tight\">Change your password</h1><p class=\"mt-1 text-sm text-slate-600\">This signs you out on every other browser and device; you stay signed in here.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -74,7 +74,7 @@ func TestClock(p TestClockPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" aria-describedby=\"duration-help\" class=\"field sm:flex-1\"> <button type=\"submit\" class=\"btn-primary\">Advance the clock</button></div><p id=\"duration-help\" class=\"mt-2 text-xs text-slate-600\">A Go duration: 24h is a day, 720h thirty days, 8760h a year.</p></form>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" aria-describedby=\"duration-help\" class=\"field sm:flex-1\"> <button type=\"submit\" class=\"btn-primary\">Advance the clock</button></div><p id=\"duration-help\" class=\"mt-2 text-xs text-slate-600\">Days or weeks (30 days, 2 weeks), or a Go duration (36h, 90m).</p></form>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

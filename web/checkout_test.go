@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -132,16 +133,50 @@ func TestAnotherCustomersCheckoutIsNotFound(t *testing.T) {
 	wantStatus(t, bob.Get("/checkout/return"), http.StatusBadRequest)
 }
 
-func TestReturnBeforeWebhookSaysProcessing(t *testing.T) {
+// Item 15 of issue 15: the return page waits briefly for the webhook, then
+// stops in a bounded state that offers to check again or go back to pay.
+func TestReturnBeforeWebhookWaitsThenOffersWhatToDo(t *testing.T) {
 	srv := apptest.Start(t)
 	c := srv.NewClient(t)
 	c.Login("alice@example.com")
-	startCheckout(t, c, "pro-monthly")
-	id := openCheckouts(t, srv, "alice@example.com")[0].ID
-	r := c.Get("/checkout/return?session_id=" + id)
-	if !strings.Contains(r.Body, `data-outcome="processing"`) || !strings.Contains(r.Body, `http-equiv="refresh"`) {
-		t.Fatalf("an unpaid checkout's return page should say processing and refresh")
+	payment := startCheckout(t, c, "pro-monthly")
+	cs := openCheckouts(t, srv, "alice@example.com")[0]
+	ret := "/checkout/return?session_id=" + cs.ID
+	start := time.Now()
+	r := c.Get(ret)
+	if waited := time.Since(start); waited < 2*time.Second || waited > 10*time.Second {
+		t.Errorf("the return page answered after %s; it should wait a few seconds for the webhook", waited)
 	}
+	wantBody(t, r, `data-outcome="processing"`, "Check again", `href="`+html.EscapeString(ret)+`"`, "Back to checkout",
+		`href="`+html.EscapeString(cs.PaymentURL)+`"`)
+	if strings.Contains(r.Body, `http-equiv="refresh"`) {
+		t.Error("the return page still reloads itself")
+	}
+
+	// A webhook that lands while the page waits is shown at once.
+	done := make(chan apptest.Response, 1)
+	go func() { done <- c.Get(ret) }()
+	time.Sleep(500 * time.Millisecond)
+	payer := srv.NewClient(t)
+	wantStatus(t, payer.Post(payment+"/pay", nil), http.StatusSeeOther)
+	wantBody(t, <-done, `data-outcome="paid"`, "Go to your subscription")
+}
+
+// A declined payment is not a dead end: the customer can try again.
+func TestDeclinedPaymentOffersToTryAgain(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.NewClient(t)
+	c.Login("alice@example.com")
+	r := c.Get(pay(t, c, startCheckout(t, c, "starter-monthly"), "decline"))
+	wantBody(t, r, `data-outcome="declined"`, "Try again", `href="/subscription/change?plan=starter-monthly"`)
+	startCheckout(t, c, "starter-monthly") // and trying again opens a new checkout
+
+	carol := srv.NewClient(t)
+	carol.Login("carol@example.com")
+	overdue := carol.Post("/subscription/overdue/pay", nil)
+	wantStatus(t, overdue, http.StatusSeeOther)
+	back := carol.Get(pay(t, carol, apptest.Path(overdue), "decline"))
+	wantBody(t, back, `data-outcome="declined"`, `action="/subscription/overdue/pay"`, "Try again")
 }
 
 func TestWebhookSignatureIsRequired(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/static"
 )
 
 func TestEmbeddedSessions(t *testing.T) {
@@ -41,7 +42,7 @@ func TestEmbeddedSessions(t *testing.T) {
 	if page.Header.Get("X-Frame-Options") != "" {
 		t.Error("embedded page still sends X-Frame-Options")
 	}
-	wantBody(t, page, `data-embed-origin="`+appOrigin+`"`, `/static/embed.js`, `/embed/theme.css?accent=0f766e`)
+	wantBody(t, page, `data-embed-origin="`+appOrigin+`"`, static.URL("embed.js"), `/embed/theme.css?accent=0f766e`)
 	if strings.Contains(page.Body, "Sign out") {
 		t.Error("the embedded page shows the site header")
 	}
@@ -57,7 +58,7 @@ func TestEmbeddedSessions(t *testing.T) {
 	}
 
 	// Everything else still refuses to be framed.
-	for _, p := range []string{"/login", "/healthz", "/static/app.css"} {
+	for _, p := range []string{"/login", "/healthz", static.URL("app.css")} {
 		if csp := srv.NewClient(t).Get(p).Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
 			t.Errorf("%s CSP %q", p, csp)
 		}

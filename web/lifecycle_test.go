@@ -34,7 +34,13 @@ func TestScheduledDowngradeAndUndo(t *testing.T) {
 	}
 	wantRedirect(t, c.Post("/subscription/change", url.Values{"plan": {"starter-monthly"}}), "/subscription")
 	page := c.Get("/subscription?notice=scheduled")
-	wantBody(t, page, `data-testid="scheduled-change"`, "Changes to Starter Monthly on "+end, "Undo this change", "Your change is scheduled")
+	// Item 14 of issue 15: the date is in the message, on the current plan and on the target's card.
+	wantBody(t, page, `data-testid="scheduled-change"`, "Changes to Starter Monthly on "+end, "Undo this change",
+		"Your change to Starter Monthly is scheduled for "+end+". You keep Pro Monthly until then.",
+		"Changes on", end+", to Starter Monthly ($9.00 / month)", `data-testid="plan-scheduled">Starts on `+end)
+	if strings.Contains(page.Body, "Downgrade to Starter") {
+		t.Error("the scheduled plan's card still offers to downgrade to it")
+	}
 	if subscription(t, srv, "bob@example.com").Plan.ID != "pro-monthly" {
 		t.Fatal("the downgrade applied at once")
 	}
@@ -107,7 +113,11 @@ func TestOverdueCustomerPaysNow(t *testing.T) {
 	wantBody(t, c.Get("/subscription"), "Your last payment failed", `action="/subscription/overdue/pay"`, "Move to Free")
 	blocked := c.Post("/subscription/change", url.Values{"plan": {"pro-monthly"}})
 	wantStatus(t, blocked, http.StatusConflict)
-	wantBody(t, blocked, "Pay the overdue amount first")
+	// Item 16 of issue 15: one message saying what to do, not an error stacked on the notice.
+	wantBody(t, blocked, "Pay the overdue amount before choosing a paid plan", `action="/subscription/overdue/pay"`, "Unpaid since")
+	if strings.Contains(blocked.Body, `data-testid="flash"`) || strings.Contains(blocked.Body, "Period ends") {
+		t.Error("the refusal is shown twice, or the unpaid period is said to end")
+	}
 
 	r := c.Post("/subscription/overdue/pay", nil)
 	wantStatus(t, r, http.StatusSeeOther)

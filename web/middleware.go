@@ -34,10 +34,12 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// logPath hides secrets carried in paths (e.g. one-time links).
+// logPath hides secrets carried in paths: one-time links, and the
+// sandbox's checkout ids, which open a payment page for whoever holds them.
+// Those routes are logged by their pattern.
 func logPath(c *gin.Context) string {
-	if c.FullPath() != "" && strings.Contains(c.FullPath(), ":token") {
-		return c.FullPath()
+	if p := c.FullPath(); strings.Contains(p, ":token") || strings.HasPrefix(p, "/sandbox/") {
+		return p
 	}
 	return c.Request.URL.Path
 }
@@ -68,22 +70,22 @@ func securityHeaders(csp string) gin.HandlerFunc {
 }
 
 // loadUser resolves the session cookie to a user, if any. A cookie that
-// names no live session is cleared.
+// names no live session is cleared, and the next cookie is tried: a
+// leftover embedded-session cookie must not hide a fresh sign-in.
 func loadUser(accounts *account.Service, cookies *sessionCookies, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		token := cookies.Token(c)
-		if token == "" {
-			c.Next()
-			return
-		}
-		id, err := accounts.Authenticate(c.Request.Context(), token)
-		switch {
-		case err == nil:
-			handlers.SetIdentity(c, id)
-		case err == account.ErrNoSession:
-			_ = cookies.Clear(c)
-		default:
-			log.Error("authenticate", "err", err, "request_id", handlers.RequestID(c))
+		for _, ct := range cookies.tokens(c) {
+			id, err := accounts.Authenticate(c.Request.Context(), ct.token)
+			if err == nil {
+				handlers.SetIdentity(c, id)
+				c.Set(liveTokenKey, ct.token)
+				break
+			}
+			if err != account.ErrNoSession {
+				log.Error("authenticate", "err", err, "request_id", handlers.RequestID(c))
+				break
+			}
+			_ = cookies.clear(c, ct.name)
 		}
 		c.Next()
 	}
@@ -135,10 +137,15 @@ func requireManager(h *handlers.Handlers) gin.HandlerFunc {
 	return guard(hasRole(account.Manager), h.NotFound)
 }
 
-// forbidWhileImpersonating keeps a manager acting as a customer away from
-// the customer's credentials: password, sessions and API tokens.
-func forbidWhileImpersonating(h *handlers.Handlers) gin.HandlerFunc {
-	return guard(func(c *gin.Context) bool { return !handlers.Impersonating(c) }, h.NotACustomer)
+// ownSessionOnly keeps credentials (password, sessions, API tokens) for a
+// user's own full session: not for a manager acting as a customer, and
+// not for an embedded session, which a five-minute portal link opened and
+// which must not mint a credential that outlives it.
+func ownSessionOnly(h *handlers.Handlers) gin.HandlerFunc {
+	return guard(func(c *gin.Context) bool {
+		id, _ := handlers.Identity(c)
+		return id.Impersonator == nil && !id.Embed
+	}, h.NotACustomer)
 }
 
 // framePolicy lets exactly the EMBED_ORIGINS frame the pages of an embedded

@@ -40,16 +40,17 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	pages.POST("/logout", h.Logout)
 	pages.GET("/portal/:token", h.PortalLink)
 
-	// Password reset works signed out; a manager acting as a customer may
-	// not reach the customer's credentials (403).
-	password := pages.Group("/password", forbidWhileImpersonating(h))
+	// Password reset works signed out; neither a manager acting as a
+	// customer nor an embedded session may reach it (403).
+	password := pages.Group("/password", ownSessionOnly(h))
 	password.GET("/forgot", h.ForgotPasswordPage)
 	password.POST("/forgot", h.ForgotPassword)
 	password.GET("/reset/:token", h.ResetPasswordPage)
 	password.POST("/reset/:token", h.ResetPassword)
 
-	// Credentials stay the user's own: a manager acting as a customer cannot reach them.
-	settings := pages.Group("/settings", requireUser, forbidWhileImpersonating(h))
+	// Credentials stay the user's own: neither a manager acting as a customer
+	// nor an embedded session can reach them.
+	settings := pages.Group("/settings", requireUser, ownSessionOnly(h))
 	settings.GET("/api-tokens", h.APITokensPage)
 	settings.POST("/api-tokens", h.CreateAPIToken)
 	settings.POST("/api-tokens/:id/revoke", h.RevokeAPIToken)

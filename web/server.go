@@ -12,7 +12,6 @@ import (
 
 	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/handlers"
-	"github.com/billingportal/portal/static"
 )
 
 // Deps are what the server needs beyond the handlers' own dependencies.
@@ -24,6 +23,7 @@ type Deps struct {
 	CheckoutOrigin string   // origin of the provider's payment pages; "" when they are served by the portal
 	EmbedOrigins   []string // who may frame embedded sessions
 	ProviderPages  *ProviderPages
+	TrustedProxies []string // reverse proxies whose forwarding headers name the client
 	Log            *slog.Logger
 }
 
@@ -38,7 +38,10 @@ type ProviderPages struct {
 func NewServer(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	_ = r.SetTrustedProxies(nil) // the client address is the peer's, never a header's
+	// The client address is the peer's, unless the peer is a configured
+	// proxy; then X-Forwarded-For / X-Real-IP name the client. app validates
+	// the list, so an error here cannot happen.
+	_ = r.SetTrustedProxies(d.TrustedProxies)
 	cookies := newSessionCookies(d.SessionSecret, d.SessionMaxAge)
 	formAction := "'self'"
 	if d.CheckoutOrigin != "" {
@@ -57,23 +60,15 @@ func NewServer(d Deps) http.Handler {
 	h := handlers.New(d.Handlers)
 
 	m := newMetrics()
+	// Every state-changing request from a browser must come from this site
+	// (crossOrigin); bodies are bounded before anything reads them.
 	r.Use(requestLog(d.Log), m.observe, gin.CustomRecovery(func(c *gin.Context, err any) {
 		d.Log.Error("panic", "err", err, "request_id", handlers.RequestID(c))
 		c.AbortWithStatus(http.StatusInternalServerError)
-	}), securityHeaders(contentSecurityPolicy(formAction, "'none'")))
-	r.StaticFS("/static", http.FS(static.FS))
+	}), securityHeaders(contentSecurityPolicy(formAction, "'none'")), crossOrigin(http.NewCrossOriginProtection()), limitBody)
+	r.GET("/static/:name", serveStatic)
 	routes(r, h, cookies, d, embedCSP, providerCSP)
 	// Metrics are for the operator's scraper, which sends the server key.
 	r.GET("/metrics", h.APIAuth, h.RequireServerKey, m.handler())
-
-	// Every state-changing request from a browser must come from this site:
-	// Go's CrossOriginProtection checks Sec-Fetch-Site and Origin, needs no
-	// token, and lets non-browser callers (webhooks, API clients) through.
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte("Forbidden: cross-site request refused.\n"))
-	}))
-	return cop.Handler(r)
+	return compress(r)
 }

@@ -78,23 +78,49 @@ func (tokenSerializer) Deserialize(src []byte, dst any) error {
 	return nil
 }
 
-// Token returns the session token in the request's cookies, or "". An
-// embedded session's cookie comes first: inside the frame it is the only one.
+// liveTokenKey holds, for the rest of a request, the token of the session
+// loadUser found alive, so handlers end that session and not a dead one.
+const liveTokenKey = "portal.session_token"
+
+// Token returns the token of the request's session: the live one loadUser
+// found, else the first cookie's, or "".
 func (s *sessionCookies) Token(c *gin.Context) string {
+	if t := c.GetString(liveTokenKey); t != "" {
+		return t
+	}
+	for _, ct := range s.tokens(c) {
+		return ct.token
+	}
+	return ""
+}
+
+// cookieToken is a session token and the cookie that carried it.
+type cookieToken struct{ name, token string }
+
+// tokens lists the tokens in the request's cookies. An embedded session's
+// cookie comes first: inside the frame it is the only one. At the top
+// level a leftover one may name a session long gone, so callers fall back
+// to the next.
+func (s *sessionCookies) tokens(c *gin.Context) []cookieToken {
+	var out []cookieToken
 	for _, name := range []string{embedCookieName, cookieName} {
 		sess, err := s.store.Get(c.Request, name)
 		if err != nil {
 			continue
 		}
 		if t, _ := sess.Values["t"].(string); t != "" {
-			return t
+			out = append(out, cookieToken{name, t})
 		}
 	}
-	return ""
+	return out
 }
 
-// Set stores a new token in a fresh cookie.
+// Set stores a new token in a fresh cookie. A leftover embedded-session
+// cookie is removed: it would otherwise be read first.
 func (s *sessionCookies) Set(c *gin.Context, token string) error {
+	if err := s.clear(c, embedCookieName); err != nil {
+		return err
+	}
 	opts := *s.store.Options
 	return s.save(c, cookieName, token, &opts)
 }
@@ -114,19 +140,24 @@ func (s *sessionCookies) save(c *gin.Context, name, token string, opts *sessions
 // Clear removes the session cookies the request carried.
 func (s *sessionCookies) Clear(c *gin.Context) error {
 	for _, name := range []string{cookieName, embedCookieName} {
-		if _, err := c.Request.Cookie(name); err != nil {
-			continue
-		}
-		opts := *s.store.Options
-		if name == embedCookieName {
-			opts = *s.embedOptions()
-		}
-		opts.MaxAge = -1
-		sess := sessions.NewSession(s.store, name)
-		sess.Options = &opts
-		if err := sess.Save(c.Request, c.Writer); err != nil {
+		if err := s.clear(c, name); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// clear removes one cookie, if the request carried it.
+func (s *sessionCookies) clear(c *gin.Context, name string) error {
+	if _, err := c.Request.Cookie(name); err != nil {
+		return nil
+	}
+	opts := *s.store.Options
+	if name == embedCookieName {
+		opts = *s.embedOptions()
+	}
+	opts.MaxAge = -1
+	sess := sessions.NewSession(s.store, name)
+	sess.Options = &opts
+	return sess.Save(c.Request, c.Writer)
 }

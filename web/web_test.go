@@ -97,7 +97,7 @@ func TestDemoStatesAreShown(t *testing.T) {
 	srv := apptest.Start(t)
 	for email, want := range map[string][]string{
 		"carol@example.com": {`data-status="overdue"`, `data-testid="subscription-notice"`, "Your last payment failed"},
-		"dave@example.com":  {`data-status="active"`, `data-testid="subscription-notice"`, "Your subscription ends on", "too expensive", "Resume subscription"},
+		"dave@example.com":  {`data-status="cancelling"`, ">Cancelling<", `data-testid="subscription-notice"`, "Your subscription ends on", "too expensive", "Resume subscription"},
 		"alice@example.com": {"Free", "Never: the free plan has no charges"},
 	} {
 		c := srv.NewClient(t)
@@ -276,7 +276,7 @@ func TestHealthz(t *testing.T) {
 	srv := apptest.Start(t)
 	r := srv.NewClient(t).Get("/healthz")
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(r.Body, `"ok"`) {
+	if !strings.Contains(r.Body, `"ok"`) || !strings.Contains(r.Body, `"database":"writable"`) {
 		t.Fatalf("healthz body %s", r.Body)
 	}
 }
