@@ -24,6 +24,7 @@ type Service struct {
 	log         *slog.Logger
 	notify      bool
 	policy      *Policy
+	mail        mailer // mail to customers; the zero value sends none
 }
 
 // Options configures a Service.

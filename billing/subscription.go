@@ -98,6 +98,7 @@ type ScheduledChange struct {
 // Invoice is a record of money asked for.
 type Invoice struct {
 	ID            int64
+	Number        string // INV-000001, without gaps per seller; given by the store when the invoice is created
 	UserID        int64
 	Description   string
 	Amount        Money
@@ -109,6 +110,10 @@ type Invoice struct {
 	Refunded      int64 // what the provider returned of it
 	ByManager     bool  // the change was made by an account manager acting for the customer
 	CreatedAt     time.Time
+	// BillTo is the customer's billing details as they were when the
+	// invoice was created; later edits do not change it.
+	BillTo      BillingDetails
+	BillToEmail string // the customer's email address then
 }
 
 // InvoiceStatus says whether an invoice was paid.
