@@ -153,7 +153,7 @@ func (q queries) Invoices(ctx context.Context, userID int64) ([]billing.Invoice,
 }
 
 const invoiceColumns = `id, user_id, description, amount, currency, status, period_start, period_end,
-	COALESCE(checkout_session_id, ''), credit_applied, refunded,
+	COALESCE(checkout_session_id, ''), credit_applied, proration_credit, refunded,
 	COALESCE((SELECT opened_by_manager FROM checkout_sessions c WHERE c.id = checkout_session_id), 0), created_at,
 	COALESCE(number, ''), bill_name, bill_company, bill_line1, bill_line2, bill_postal_code, bill_city, bill_country, bill_tax_id, bill_email`
 
@@ -163,7 +163,7 @@ func scanInvoice(row scanner) (billing.Invoice, error) {
 	var created int64
 	b := &inv.BillTo
 	err := row.Scan(&inv.ID, &inv.UserID, &inv.Description, &inv.Amount.Amount, &inv.Amount.Currency, &inv.Status,
-		&ps, &pe, &inv.CheckoutID, &inv.CreditApplied, &inv.Refunded, &inv.ByManager, &created,
+		&ps, &pe, &inv.CheckoutID, &inv.CreditApplied, &inv.ProrationCredit, &inv.Refunded, &inv.ByManager, &created,
 		&inv.Number, &b.Name, &b.Company, &b.Line1, &b.Line2, &b.PostalCode, &b.City, &b.Country, &b.TaxID, &inv.BillToEmail)
 	inv.PeriodStart, inv.PeriodEnd, inv.CreatedAt = fromUnix(ps), fromUnix(pe), time.Unix(created, 0).UTC()
 	return inv, err
@@ -192,9 +192,9 @@ func (q queries) CreateInvoice(ctx context.Context, inv billing.Invoice) (int64,
 		checkout = inv.CheckoutID
 	}
 	res, err := q.exec(ctx, `INSERT INTO invoices (user_id, description, amount, currency, status, period_start,
-		period_end, checkout_session_id, credit_applied, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		period_end, checkout_session_id, credit_applied, proration_credit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inv.UserID, inv.Description, inv.Amount.Amount, inv.Amount.Currency, inv.Status, unix(inv.PeriodStart),
-		unix(inv.PeriodEnd), checkout, inv.CreditApplied, inv.CreatedAt.Unix())
+		unix(inv.PeriodEnd), checkout, inv.CreditApplied, inv.ProrationCredit, inv.CreatedAt.Unix())
 	if err != nil {
 		return 0, fmt.Errorf("db: create invoice: %w", err)
 	}

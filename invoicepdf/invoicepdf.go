@@ -183,9 +183,9 @@ func (r *Renderer) parties(p *page, inv billing.Invoice) {
 	p.y += 22
 }
 
-// lines prints what the invoice charges: the plan, the account credit used,
-// the total, what was paid and refunded, and what is due. The plan line is
-// the invoice's amount before credit.
+// lines prints what the invoice charges: the plan at its price, the credit
+// for unused time on the previous plan, the account credit used, the total,
+// what was paid and refunded, and what is due.
 func lines(p *page, inv billing.Invoice) {
 	p.text(left, p.y, "Description", true, 9.5, muted)
 	p.rightText(right, p.y, "Amount", true, 9.5, muted)
@@ -202,7 +202,10 @@ func lines(p *page, inv billing.Invoice) {
 		p.rightText(right, p.y, amount, bold, 10, ink)
 		p.y += 20
 	}
-	row(desc, billing.Money{Amount: inv.Amount.Amount + inv.CreditApplied, Currency: cur}.String(), false)
+	row(desc, billing.Money{Amount: inv.Amount.Amount + inv.CreditApplied + inv.ProrationCredit, Currency: cur}.String(), false)
+	if inv.ProrationCredit > 0 {
+		row("Credit for unused time on your previous plan", billing.Money{Amount: -inv.ProrationCredit, Currency: cur}.String(), false)
+	}
 	if inv.CreditApplied > 0 {
 		row("Account credit used", billing.Money{Amount: -inv.CreditApplied, Currency: cur}.String(), false)
 	}

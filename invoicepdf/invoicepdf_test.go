@@ -66,6 +66,20 @@ func TestInvoiceTextReadsBack(t *testing.T) {
 	}
 }
 
+// An immediate upgrade's invoice shows each line of the proration: the new
+// plan's price, the unused time on the old one, the credit used, the total.
+func TestProrationLinesAddUp(t *testing.T) {
+	inv := sample()
+	inv.Description, inv.Amount.Amount, inv.ProrationCredit, inv.CreditApplied = "Business Monthly subscription", 7450, 2000, 450
+	text := apptest.PDFText(t, mustRender(t, inv))
+	for _, want := range []string{"Business Monthly subscription", "$99.00", "Credit for unused time on your previous plan", "-$20.00",
+		"Account credit used", "-$4.50", "Total", "$74.50"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("prorated invoice lacks %q\n%s", want, text)
+		}
+	}
+}
+
 func TestRefundIsShown(t *testing.T) {
 	inv := sample()
 	inv.Refunded = 5000
