@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export CGO_ENABLED := 1
 
-.PHONY: run test test-postgres soak bench generate templ css check-generated vet fmt-check browser-deps
+.PHONY: run test test-postgres soak bench generate templ css check-generated vet fmt-check browser-deps pdf-deps
 
 ## run: serve the portal with demo data on http://127.0.0.1:8080
 run:
@@ -23,7 +23,7 @@ node_modules/.package-lock.json: package-lock.json
 
 ## test: formatting, vet, stale generated files, then every test (unit, HTTP, browser) with the race detector,
 ## then the store, money and HTTP tests again on a throw-away PostgreSQL cluster
-test: fmt-check vet check-generated browser-deps
+test: fmt-check vet check-generated browser-deps pdf-deps
 	go test -race -count=1 ./...
 	@# The model test's full 10,000 random operations, which -race makes fifty times slower.
 	go test -count=1 -run TestModelRandomSequencesKeepTheBooks ./billing/
@@ -61,3 +61,6 @@ check-generated:
 
 browser-deps:
 	@bash scripts/ensure-chromium.sh
+
+pdf-deps:
+	@bash scripts/ensure-poppler.sh

@@ -89,6 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		SessionSecret: getenv("SESSION_SECRET"), WebhookSecret: getenv("SANDBOX_WEBHOOK_SECRET"), APIKey: getenv("BILLING_API_KEY"),
 		EmbedOrigins: splitList(getenv("EMBED_ORIGINS")), CheckoutProvider: getenv("CHECKOUT_PROVIDER"),
 		AppWebhookURL: getenv("APP_WEBHOOK_URL"), AppWebhookSecret: getenv("APP_WEBHOOK_SECRET"), Portal: portal,
+		SMTPURL: getenv("SMTP_URL"), MailFrom: getenv("MAIL_FROM"),
 		TrustedProxies: splitList(*trustedProxies),
 	}
 	var demoApp *demoServer

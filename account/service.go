@@ -28,6 +28,10 @@ type Service struct {
 	// dummyHash is compared against when no user matches, so a missing
 	// account costs the same time as a wrong password.
 	dummyHash []byte
+	passwords PasswordStore
+	resets    *Throttle // reset-link requests per account and address; never told of a success, so it only refuses
+	resetMail ResetMailer
+	resetURL  func(token string) string
 }
 
 // Config sets session lifetimes and the password hashing cost.
@@ -37,6 +41,15 @@ type Config struct {
 	// PasswordCost is bcrypt's cost; 0 means bcrypt.DefaultCost. Tests
 	// lower it because the race detector makes each hash take seconds.
 	PasswordCost int
+	// Passwords stores reset links and password changes.
+	Passwords PasswordStore
+	// Throttles keeps the counts of the reset-link throttle (apart from
+	// the sign-in throttle's, under their own prefix); nil keeps them in
+	// memory.
+	Throttles ThrottleStore
+	// ResetMail composes the reset mail; ResetURL makes a token's link.
+	ResetMail ResetMailer
+	ResetURL  func(token string) string
 }
 
 // NewService returns an account service.
@@ -52,7 +65,15 @@ func NewService(store Store, tokens TokenStore, clock Clock, throttle Limiter, c
 	}
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), cfg.PasswordCost)
 	return &Service{store: store, tokens: tokens, clock: clock, throttle: throttle, idle: cfg.IdleTimeout, absolute: cfg.AbsoluteTimeout,
-		cost: cfg.PasswordCost, dummyHash: dummy}
+		cost: cfg.PasswordCost, dummyHash: dummy, passwords: cfg.Passwords, resetMail: cfg.ResetMail, resetURL: cfg.ResetURL,
+		resets: NewThrottle(PrefixedThrottleStore(throttles(cfg), "reset/"), clock, time.Hour, resetsPerAccount, resetsPerAddress, 0)}
+}
+
+func throttles(cfg Config) ThrottleStore {
+	if cfg.Throttles == nil {
+		return NewMemoryThrottleStore()
+	}
+	return cfg.Throttles
 }
 
 // MinPasswordLength is the shortest password accepted for new accounts.

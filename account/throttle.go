@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 )
@@ -39,9 +40,10 @@ type ThrottleStore interface {
 	RememberAddress(ctx context.Context, email, ip string, at time.Time) error
 	// AddressSeen returns when email last signed in from ip.
 	AddressSeen(ctx context.Context, email, ip string) (at time.Time, ok bool, err error)
-	// Sweep drops failures older than failuresBefore and addresses last
-	// seen before knownBefore.
-	Sweep(ctx context.Context, failuresBefore, knownBefore time.Time) error
+	// Sweep drops, among keys and accounts that start with prefix,
+	// failures older than failuresBefore and addresses last seen before
+	// knownBefore.
+	Sweep(ctx context.Context, prefix string, failuresBefore, knownBefore time.Time) error
 }
 
 // Throttle counts failed sign-ins per account and per address over a
@@ -128,7 +130,7 @@ func (t *Throttle) sweep(ctx context.Context, now time.Time) {
 	due := t.ops%1024 == 0
 	t.mu.Unlock()
 	if due {
-		_ = t.store.Sweep(ctx, now.Add(-t.window), now.Add(-knownFor))
+		_ = t.store.Sweep(ctx, "", now.Add(-t.window), now.Add(-knownFor))
 	}
 }
 
@@ -206,10 +208,13 @@ func (m *MemoryThrottleStore) AddressSeen(_ context.Context, email, ip string) (
 }
 
 // Sweep implements ThrottleStore.
-func (m *MemoryThrottleStore) Sweep(_ context.Context, failuresBefore, knownBefore time.Time) error {
+func (m *MemoryThrottleStore) Sweep(_ context.Context, prefix string, failuresBefore, knownBefore time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for k, times := range m.failures {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
 		var keep []time.Time
 		for _, at := range times {
 			if at.After(failuresBefore) {
@@ -223,9 +228,49 @@ func (m *MemoryThrottleStore) Sweep(_ context.Context, failuresBefore, knownBefo
 		}
 	}
 	for k, at := range m.known {
-		if at.Before(knownBefore) {
+		if strings.HasPrefix(k, prefix) && at.Before(knownBefore) {
 			delete(m.known, k)
 		}
 	}
 	return nil
+}
+
+// PrefixedThrottleStore keeps one throttle's counts in a store shared with
+// others: every key and account it names gets prefix, and its sweeps
+// touch only its own.
+func PrefixedThrottleStore(store ThrottleStore, prefix string) ThrottleStore {
+	return prefixed{store: store, prefix: prefix}
+}
+
+type prefixed struct {
+	store  ThrottleStore
+	prefix string
+}
+
+func (p prefixed) AddFailure(ctx context.Context, keys []string, at time.Time) error {
+	named := make([]string, len(keys))
+	for i, k := range keys {
+		named[i] = p.prefix + k
+	}
+	return p.store.AddFailure(ctx, named, at)
+}
+
+func (p prefixed) NthFailure(ctx context.Context, key string, since time.Time, n int) (time.Time, bool, error) {
+	return p.store.NthFailure(ctx, p.prefix+key, since, n)
+}
+
+func (p prefixed) ClearFailures(ctx context.Context, key string) error {
+	return p.store.ClearFailures(ctx, p.prefix+key)
+}
+
+func (p prefixed) RememberAddress(ctx context.Context, email, ip string, at time.Time) error {
+	return p.store.RememberAddress(ctx, p.prefix+email, ip, at)
+}
+
+func (p prefixed) AddressSeen(ctx context.Context, email, ip string) (time.Time, bool, error) {
+	return p.store.AddressSeen(ctx, p.prefix+email, ip)
+}
+
+func (p prefixed) Sweep(ctx context.Context, prefix string, failuresBefore, knownBefore time.Time) error {
+	return p.store.Sweep(ctx, p.prefix+prefix, failuresBefore, knownBefore)
 }

@@ -46,6 +46,7 @@ type TokenStore interface {
 const (
 	apiTokenPrefix    = "bp_"
 	portalTokenPrefix = "pl_"
+	resetTokenPrefix  = "pr_"
 	maxTokenName      = 100
 	maxName           = 200
 	maxTokensPerUser  = 20

@@ -25,7 +25,9 @@ import (
 	"github.com/billingportal/portal/config"
 	"github.com/billingportal/portal/db"
 	"github.com/billingportal/portal/demo"
+	"github.com/billingportal/portal/email"
 	"github.com/billingportal/portal/handlers"
+	"github.com/billingportal/portal/invoicepdf"
 	"github.com/billingportal/portal/notify"
 	"github.com/billingportal/portal/web"
 )
@@ -46,6 +48,8 @@ type Config struct {
 	PasswordCost     int         // bcrypt cost; 0 is bcrypt's default
 	AppWebhookURL    string      // where subscription.updated notifications go; "" sends none
 	AppWebhookSecret string      // signs them; required with AppWebhookURL
+	SMTPURL          string      // where mail is sent; "" keeps it in the outbox
+	MailFrom         string      // the From of every mail; required with SMTPURL
 	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
 	// whose X-Forwarded-For / X-Real-IP name the client; none by default, so
 	// the client is the peer and no header can claim another address.
@@ -69,6 +73,8 @@ type App struct {
 	Handler  http.Handler
 	Config   Config
 	Notifier *notify.Sender // nil without APP_WEBHOOK_URL
+	Mailer   *email.Sender  // nil without SMTP_URL: mail then stays in the outbox
+	Invoices *invoicepdf.Renderer
 	running  sync.WaitGroup // background work started by Start
 }
 
@@ -132,6 +138,19 @@ func (cfg *Config) defaults() error {
 			return fmt.Errorf("EMBED_ORIGINS: %q is not an origin such as https://app.example.com", o)
 		}
 	}
+	if cfg.SMTPURL != "" {
+		if _, err := email.ParseSMTPURL(cfg.SMTPURL); err != nil {
+			return err
+		}
+		if cfg.MailFrom == "" {
+			return errors.New("MAIL_FROM is required with SMTP_URL, e.g. \"Acme Billing <billing@acme.test>\"")
+		}
+	}
+	if cfg.MailFrom != "" {
+		if _, err := email.ParseFrom(cfg.MailFrom); err != nil {
+			return err
+		}
+	}
 	for _, p := range cfg.TrustedProxies {
 		if !validProxy(p) {
 			return fmt.Errorf("TRUSTED_PROXIES: %q is not an IP address or CIDR range such as 10.0.0.0/8", p)
@@ -181,8 +200,11 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	throttle := account.NewThrottle(store.Throttle(), cfg.Wall, 15*time.Minute, 5, 20, cfg.LoginSlowdown)
-	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, throttle, account.Config{PasswordCost: cfg.PasswordCost})
+	composer := email.Composer{Brand: portal.Brand.Name, Theme: portal.Theme}
+	throttle := account.NewThrottle(account.PrefixedThrottleStore(store.Throttle(), "login/"), cfg.Wall, 15*time.Minute, 5, 20, cfg.LoginSlowdown)
+	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, throttle,
+		account.Config{PasswordCost: cfg.PasswordCost, Passwords: store.Accounts(), ResetMail: composer.PasswordReset, Throttles: store.Throttle(),
+			ResetURL: func(token string) string { return cfg.BaseURL + "/password/reset/" + token }})
 	sandboxStore, err := sandbox.OpenStore(ctx, store.Writer(), store.Engine() == db.Postgres, store.MigrateFS)
 	if err != nil {
 		return nil, err
@@ -193,6 +215,12 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "", Policy: &portal.Policy, Wall: cfg.Wall,
 		ReturnURL: func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
 	})
+	svc.UseMail(composer, cfg.BaseURL)
+	invoices := invoicepdf.New(portal.Seller, portal.Theme.Link)
+	mailer, err := newMailer(cfg, store, invoices)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Demo {
 		if err := demo.Seed(ctx, accounts, store, sandboxStore, billingClock.Now()); err != nil {
 			return nil, err
@@ -204,11 +232,12 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Ping: store.Ping, Writable: store.CheckWritable, Wall: cfg.Wall,
 			TestClock: billingClock, APIKey: cfg.APIKey,
 			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store),
-			Lifetime: ctx,
-			Brand:    portal.Brand, Seller: portal.Seller, Theme: portal.Theme, Catalogue: store, Logo: logoData(portal), LogoType: logoType(portal)},
+			Lifetime: ctx, InvoicePDFs: invoices, Mail: store, MailSending: mailer != nil, MailWake: wakeOf(mailer),
+			Brand: portal.Brand, Seller: portal.Seller, Theme: portal.Theme, Catalogue: store, Logo: logoData(portal), LogoType: logoType(portal)},
 		LogoOrigin: logoOrigin(portal.Brand.Logo),
 	})
-	a := &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg}
+	a := &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg,
+		Mailer: mailer, Invoices: invoices}
 	if cfg.AppWebhookURL != "" {
 		a.Notifier = notify.New(store, cfg.AppWebhookURL, []byte(cfg.AppWebhookSecret), cfg.Wall, cfg.Logger)
 	}
@@ -269,6 +298,43 @@ const WorkerInterval = time.Minute
 // NotifyInterval is how often queued notifications are looked at.
 const NotifyInterval = time.Second
 
+// MailInterval is how often the mail outbox is looked at; a reset link
+// wakes the worker at once.
+const MailInterval = 5 * time.Second
+
+// wakeOf is the mail worker's wake-up call, nil when no worker runs.
+func wakeOf(m *email.Sender) func() {
+	if m == nil {
+		return nil
+	}
+	return m.Wake
+}
+
+// newMailer builds the mail worker when SMTP_URL is set; receipts get the
+// invoice's PDF attached.
+func newMailer(cfg Config, store *db.Store, invoices *invoicepdf.Renderer) (*email.Sender, error) {
+	if cfg.SMTPURL == "" {
+		return nil, nil
+	}
+	server, err := email.ParseSMTPURL(cfg.SMTPURL)
+	if err != nil {
+		return nil, err
+	}
+	from, err := email.ParseFrom(cfg.MailFrom)
+	if err != nil {
+		return nil, err
+	}
+	attach := func(ctx context.Context, id int64) (string, []byte, error) {
+		inv, err := store.Invoice(ctx, id)
+		if err != nil {
+			return "", nil, err
+		}
+		pdf, err := invoices.Render(inv)
+		return invoicepdf.Filename(inv), pdf, err
+	}
+	return email.NewSender(store, server, from, attach, cfg.Wall, cfg.Logger), nil
+}
+
 // origin is scheme://host[:port] of a URL.
 func origin(raw string) string {
 	u, err := url.Parse(raw)
@@ -312,6 +378,9 @@ func (a *App) Start(ctx context.Context) {
 	a.background(func() { a.Sandbox.Run(ctx, SandboxDeliveryInterval) })
 	if a.Notifier != nil {
 		a.background(func() { a.Notifier.Run(ctx, NotifyInterval) })
+	}
+	if a.Mailer != nil {
+		a.background(func() { a.Mailer.Run(ctx, MailInterval) })
 	}
 	a.background(func() {
 		t := time.NewTicker(WorkerInterval)

@@ -411,10 +411,14 @@ func (s *Service) applyPaidChange(ctx context.Context, tx Tx, actor Actor, sub S
 	}
 	var invID int64
 	if !to.Free() {
+		// Whatever the price did not charge beyond credit used came off for
+		// the unused time (and, when the price rose since the quote, what the
+		// customer was never asked for), so the invoice's lines add up.
 		invID, err = tx.CreateInvoice(ctx, Invoice{
 			UserID: sub.UserID, Description: to.Name() + " subscription", Amount: charged, Status: InvoicePaid,
 			PeriodStart: changed.PeriodStart, PeriodEnd: changed.PeriodEnd, CheckoutID: checkoutID,
-			CreditApplied: q.AccountCredit.Amount, CreatedAt: now,
+			CreditApplied: q.AccountCredit.Amount, ProrationCredit: max(to.Price.Amount-q.AccountCredit.Amount-charged.Amount, 0),
+			CreatedAt: now,
 		})
 		if err != nil {
 			return 0, err

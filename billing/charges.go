@@ -230,6 +230,9 @@ func (s *Service) renewed(ctx context.Context, tx Tx, c *Charge, sub Subscriptio
 		}
 	} else {
 		sub.OverdueInvoiceID, c.InvoiceID = id, id
+		if err := s.QueuePaymentFailed(ctx, tx, id); err != nil {
+			return settlement{}, err
+		}
 	}
 	sub.UpdatedAt = s.clock.Now()
 	if err := tx.UpdateSubscription(ctx, sub); err != nil {

@@ -325,6 +325,12 @@ func (s *Service) held(ctx context.Context, tx Tx, p Payment) error {
 func (s *Service) allocate(ctx context.Context, tx Tx, p Payment, st settlement) error {
 	p.InvoiceID, p.Applied = st.invoiceID, st.applied
 	p.Credited, p.Held, p.Reason = p.Amount.Amount-st.applied, 0, st.reason
+	if p.Applied > 0 {
+		// The receipt, with the invoice it paid, goes with the payment's record.
+		if err := s.QueueReceipt(ctx, tx, p.InvoiceID); err != nil {
+			return err
+		}
+	}
 	if p.Credited == 0 {
 		return tx.AllocatePayment(ctx, p)
 	}

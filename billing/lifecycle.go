@@ -30,6 +30,10 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 			errs = append(errs, fmt.Errorf("user %d: %w", uid, err))
 		}
 	}
+	// Reminders look at the periods the steps above left in force.
+	if _, err := s.remindRenewals(ctx, now); err != nil {
+		errs = append(errs, err)
+	}
 	return steps, errors.Join(errs...)
 }
 

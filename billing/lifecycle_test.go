@@ -241,6 +241,11 @@ func TestUpgradeIsProratedAndStartsANewPeriod(t *testing.T) {
 	if sub.Plan.ID != "business-monthly" || !sub.PeriodStart.Equal(f.clock.Now()) {
 		t.Fatalf("after upgrade: %+v", sub)
 	}
+	// The invoice keeps the calculation: the price, less the unused time.
+	if inv := f.invoices(t)[0]; inv.Amount.Amount != 8450 || inv.ProrationCredit != 1450 || inv.CreditApplied != 0 {
+		t.Fatalf("upgrade invoice: charged %d, proration %d, credit %d", inv.Amount.Amount, inv.ProrationCredit, inv.CreditApplied)
+	}
+	f.assertBooks(t)
 }
 
 func TestCreditBeyondTheNewPriceIsUsedAtRenewal(t *testing.T) {

@@ -42,6 +42,9 @@ func (s *Service) record(ctx context.Context, tx Tx, e AuditEntry) error {
 	if err := tx.AddAudit(ctx, e); err != nil {
 		return err
 	}
+	if err := s.mailFor(ctx, tx, e); err != nil {
+		return err
+	}
 	if !s.notify || !notifyingActions[e.Action] {
 		return nil
 	}

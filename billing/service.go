@@ -26,6 +26,7 @@ type Service struct {
 	policy      *Policy
 	wall        Clock  // real time, for the worker's claims
 	owner       string // names this process's claims
+	mail        mailer // mail to customers; the zero value sends none
 }
 
 // Options configures a Service.

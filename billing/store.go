@@ -38,6 +38,8 @@ type Reader interface {
 	CreditEntries(ctx context.Context, userID int64) ([]CreditEntry, error)
 	// BookViolations checks the ledger's invariants on the whole database.
 	BookViolations(ctx context.Context) ([]Violation, error)
+	mailReader
+	detailsReader
 }
 
 // AuditFilter selects audit entries; zero fields match everything.
@@ -82,6 +84,8 @@ type Tx interface {
 	AddCreditEntry(ctx context.Context, e CreditEntry) error
 	SavePaymentAccount(ctx context.Context, a PaymentAccount) error
 	EnqueueNotification(ctx context.Context, n Notification) error
+	mailTx
+	detailsTx
 }
 
 // Store is the persistence billing needs.

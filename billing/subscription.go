@@ -98,6 +98,7 @@ type ScheduledChange struct {
 // Invoice is a record of money asked for.
 type Invoice struct {
 	ID            int64
+	Number        string // INV-000001, without gaps per seller; given by the store when the invoice is created
 	UserID        int64
 	Description   string
 	Amount        Money
@@ -106,9 +107,16 @@ type Invoice struct {
 	PeriodEnd     time.Time
 	CheckoutID    string
 	CreditApplied int64 // account credit that paid part of this invoice
-	Refunded      int64 // what the provider returned of it
-	ByManager     bool  // the change was made by an account manager acting for the customer
-	CreatedAt     time.Time
+	// ProrationCredit is what an immediate change took off the plan's price
+	// for the unused part of the previous plan.
+	ProrationCredit int64
+	Refunded        int64 // what the provider returned of it
+	ByManager       bool  // the change was made by an account manager acting for the customer
+	CreatedAt       time.Time
+	// BillTo is the customer's billing details as they were when the
+	// invoice was created; later edits do not change it.
+	BillTo      BillingDetails
+	BillToEmail string // the customer's email address then
 }
 
 // InvoiceStatus says whether an invoice was paid.

@@ -153,15 +153,18 @@ func (q queries) Invoices(ctx context.Context, userID int64) ([]billing.Invoice,
 }
 
 const invoiceColumns = `id, user_id, description, amount, currency, status, period_start, period_end,
-	COALESCE(checkout_session_id, ''), credit_applied, refunded,
-	COALESCE((SELECT opened_by_manager FROM checkout_sessions c WHERE c.id = checkout_session_id), 0), created_at`
+	COALESCE(checkout_session_id, ''), credit_applied, proration_credit, refunded,
+	COALESCE((SELECT opened_by_manager FROM checkout_sessions c WHERE c.id = checkout_session_id), 0), created_at,
+	COALESCE(number, ''), bill_name, bill_company, bill_line1, bill_line2, bill_postal_code, bill_city, bill_country, bill_tax_id, bill_email`
 
 func scanInvoice(row scanner) (billing.Invoice, error) {
 	var inv billing.Invoice
 	var ps, pe sql.NullInt64
 	var created int64
+	b := &inv.BillTo
 	err := row.Scan(&inv.ID, &inv.UserID, &inv.Description, &inv.Amount.Amount, &inv.Amount.Currency, &inv.Status,
-		&ps, &pe, &inv.CheckoutID, &inv.CreditApplied, &inv.Refunded, &inv.ByManager, &created)
+		&ps, &pe, &inv.CheckoutID, &inv.CreditApplied, &inv.ProrationCredit, &inv.Refunded, &inv.ByManager, &created,
+		&inv.Number, &b.Name, &b.Company, &b.Line1, &b.Line2, &b.PostalCode, &b.City, &b.Country, &b.TaxID, &inv.BillToEmail)
 	inv.PeriodStart, inv.PeriodEnd, inv.CreatedAt = fromUnix(ps), fromUnix(pe), time.Unix(created, 0).UTC()
 	return inv, err
 }
@@ -181,7 +184,8 @@ func (q queries) SetInvoiceStatus(ctx context.Context, id int64, status billing.
 	return nil
 }
 
-// CreateInvoice stores an invoice and returns its id.
+// CreateInvoice stores an invoice with the seller's next number and the
+// customer's billing details as they are now, and returns its id.
 func (q queries) CreateInvoice(ctx context.Context, inv billing.Invoice) (int64, error) {
 	var checkout any
 	if inv.CheckoutID != "" {
@@ -189,13 +193,14 @@ func (q queries) CreateInvoice(ctx context.Context, inv billing.Invoice) (int64,
 	}
 	var id int64
 	err := q.writeRow(ctx, `INSERT INTO invoices (user_id, description, amount, currency, status, period_start,
-		period_end, checkout_session_id, credit_applied, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		period_end, checkout_session_id, credit_applied, proration_credit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`,
 		inv.UserID, inv.Description, inv.Amount.Amount, inv.Amount.Currency, inv.Status, unix(inv.PeriodStart),
-		unix(inv.PeriodEnd), checkout, inv.CreditApplied, inv.CreatedAt.Unix()).Scan(&id)
+		unix(inv.PeriodEnd), checkout, inv.CreditApplied, inv.ProrationCredit, inv.CreatedAt.Unix()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("db: create invoice: %w", err)
 	}
-	return id, nil
+	return id, q.stampInvoice(ctx, id, inv.UserID)
 }
 
 const checkoutColumns = `id, user_id, purpose, COALESCE(invoice_id, 0), credit_used, opened_by_manager, from_plan_id, plan_id, timing,

@@ -117,13 +117,16 @@ func (t ThrottleStore) AddressSeen(ctx context.Context, email, ip string) (time.
 	return time.Unix(at, 0).UTC(), true, nil
 }
 
-// Sweep drops old failures and addresses not used for a long time.
-func (t ThrottleStore) Sweep(ctx context.Context, failuresBefore, knownBefore time.Time) error {
+// Sweep drops, among keys and emails that start with prefix, old
+// failures and addresses not used for a long time.
+func (t ThrottleStore) Sweep(ctx context.Context, prefix string, failuresBefore, knownBefore time.Time) error {
 	return t.s.inTx(ctx, func(q queries) error {
-		if _, err := q.exec(ctx, `DELETE FROM login_failures WHERE at <= ?`, failuresBefore.Unix()); err != nil {
+		if _, err := q.exec(ctx, `DELETE FROM login_failures WHERE substr(key, 1, length(CAST(?1 AS TEXT))) = CAST(?1 AS TEXT) AND at <= ?2`,
+			prefix, failuresBefore.Unix()); err != nil {
 			return err
 		}
-		_, err := q.exec(ctx, `DELETE FROM login_addresses WHERE at < ?`, knownBefore.Unix())
+		_, err := q.exec(ctx, `DELETE FROM login_addresses WHERE substr(email, 1, length(CAST(?1 AS TEXT))) = CAST(?1 AS TEXT) AND at < ?2`,
+			prefix, knownBefore.Unix())
 		return err
 	})
 }

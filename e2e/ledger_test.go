@@ -48,7 +48,9 @@ func TestMoneyThatCannotApplyIsShownAsCredit(t *testing.T) {
 
 	m := newBrowser(t)
 	signInUntil(t, m, srv.URL, "manager@example.com", "main")
-	must(t, m, chromedp.Navigate(srv.URL+"/manage/health"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="books-clean"]`)))
+	must(t, m, chromedp.Navigate(srv.URL+"/manage/health"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="books-clean"], [data-testid="books-violations"]`)))
+	wantContains(t, "the books", text(t, m, chromedp.CSS(`main`)), "The books are clean")
 	shoot(t, m, "32-manage-health")
 	u, _ := srv.App.Store.Accounts().UserByEmail(context.Background(), "alice@example.com")
 	must(t, m, chromedp.Navigate(srv.URL+"/manage/customers/"+strconv.FormatInt(u.ID, 10)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="account-credit"]`)))

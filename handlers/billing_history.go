@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -17,6 +18,10 @@ func (h *Handlers) BillingHistory(c *gin.Context) {
 		if err != nil {
 			return err
 		}
+		sub, err := h.Billing.Subscription(c.Request.Context(), customer(c).ID)
+		if err != nil {
+			return err
+		}
 		entries, _, err := h.Billing.AuditLog(c.Request.Context(), billing.AuditFilter{SubjectID: customer(c).ID, Limit: 50})
 		if err != nil {
 			return err
@@ -29,7 +34,7 @@ func (h *Handlers) BillingHistory(c *gin.Context) {
 		if err != nil {
 			return err
 		}
-		p := views.HistoryPage{Page: h.basePage(c, "Billing history"), Invoices: invoiceRows(invs), Credit: credit,
+		p := views.HistoryPage{Page: h.basePage(c, "Billing history"), Invoices: invoiceRows(invs, sub.OverdueInvoiceID), Credit: credit,
 			Activity: activityRows(entries, customer(c).ID, priceList(plans))}
 		p.Nav = "history"
 		h.render(c, http.StatusOK, views.History(p))
@@ -37,11 +42,14 @@ func (h *Handlers) BillingHistory(c *gin.Context) {
 	})(c)
 }
 
-func invoiceRows(invs []billing.Invoice) []views.InvoiceRow {
+// invoiceRows lists invoices for the customer's history, each with its PDF;
+// the overdue one, which checkout can still settle, offers "Pay now".
+func invoiceRows(invs []billing.Invoice, overdueID int64) []views.InvoiceRow {
 	rows := make([]views.InvoiceRow, 0, len(invs))
 	for _, inv := range invs {
 		row := views.InvoiceRow{Date: day(inv.CreatedAt), Description: inv.Description, Amount: inv.Amount.String(),
-			Status: string(inv.Status), StatusLabel: "Paid", ByManager: inv.ByManager}
+			Status: string(inv.Status), StatusLabel: "Paid", ByManager: inv.ByManager, Number: inv.Number,
+			PDFURL: fmt.Sprintf("/billing/invoices/%d.pdf", inv.ID), PayNow: inv.ID == overdueID && inv.Status == billing.InvoiceFailed}
 		switch {
 		case inv.Status != billing.InvoicePaid:
 			row.StatusLabel = "Payment failed"

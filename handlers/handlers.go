@@ -45,6 +45,10 @@ type Deps struct {
 	EmbedCSP     string // the Content-Security-Policy of pages in an app's frame
 	ProviderCSP  string // hosted payment pages', whose forms may return to an app
 	Log          *slog.Logger
+	InvoicePDFs  InvoiceRenderer
+	Mail         MailOutbox // mail to customers, listed for managers
+	MailSending  bool       // SMTP_URL is set, so the outbox is being delivered
+	MailWake     func()     // asks the mail worker to look at the outbox now; nil when it does not run
 	// Lifetime ends when the portal begins to stop; nil means never.
 	Lifetime context.Context
 

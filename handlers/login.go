@@ -21,7 +21,11 @@ func (h *Handlers) LoginPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, home(c))
 		return
 	}
-	h.render(c, http.StatusOK, views.Login(views.LoginPage{Page: h.basePage(c, "Sign in"), Next: safeNext(c.Query("next"))}))
+	p := views.LoginPage{Page: h.basePage(c, "Sign in"), Next: safeNext(c.Query("next"))}
+	if c.Query("notice") == "password-reset" {
+		p.Flash = &views.Flash{Kind: "success", Message: "Your password is changed and every session of yours has ended. Sign in with the new password."}
+	}
+	h.render(c, http.StatusOK, views.Login(p))
 }
 
 // Login checks the credentials and starts a new session; the session the

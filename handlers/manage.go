@@ -81,7 +81,7 @@ func (h *Handlers) renderCustomer(c *gin.Context, status int, reason, msg string
 	}
 	credit.Whose = "their"
 	p := views.CustomerPage{Page: h.basePage(c, displayName(u)), ID: u.ID, Name: displayName(u), Email: u.Email, Disabled: u.Disabled,
-		Current: currentPlanView(sub), Invoices: invoiceRows(invs), Credit: credit, Audit: auditRows(audit),
+		Current: currentPlanView(sub), Invoices: managerInvoiceRows(invs, u.ID), Credit: credit, Audit: auditRows(audit),
 		AuditURL: fmt.Sprintf("/manage/audit?subject=%d", u.ID), Reason: reason, Error: msg}
 	p.Current.CancelURL = "" // managers act through impersonation, not from here
 	if p.Notice = subscriptionNotice(sub); p.Notice != nil {
@@ -269,4 +269,14 @@ func displayName(u account.User) string {
 		return u.Name
 	}
 	return u.Email
+}
+
+// managerInvoiceRows are the customer's invoices as a manager sees them:
+// their PDFs through the manager's own route, no Pay now button.
+func managerInvoiceRows(invs []billing.Invoice, customerID int64) []views.InvoiceRow {
+	rows := invoiceRows(invs, 0)
+	for i, inv := range invs {
+		rows[i].PDFURL = fmt.Sprintf("/manage/customers/%d/invoices/%d.pdf", customerID, inv.ID)
+	}
+	return rows
 }

@@ -91,7 +91,7 @@ func Login(p LoginPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\" class=\"field mt-1\"></div><div><label for=\"password\" class=\"block text-sm font-medium text-slate-800\">Password</label> <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required class=\"field mt-1\"></div><button type=\"submit\" class=\"btn-primary w-full\">Sign in</button></form></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\" class=\"field mt-1\"></div><div><label for=\"password\" class=\"block text-sm font-medium text-slate-800\">Password</label> <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required class=\"field mt-1\"></div><button type=\"submit\" class=\"btn-primary w-full\">Sign in</button></form><p class=\"mt-4 text-center text-sm\"><a href=\"/password/forgot\" class=\"font-medium text-accent underline focus-ring\">Forgot password?</a></p></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -237,6 +237,9 @@ type ActivityRow struct {
 
 // InvoiceRow is one invoice in the history.
 type InvoiceRow struct {
+	Number      string
+	PDFURL      string // the invoice as a PDF
+	PayNow      bool   // the failed renewal that can be paid now
 	Date        string
 	Description string
 	Period      string
@@ -361,6 +364,7 @@ type NotificationRow struct {
 // TokensPage is where a user manages personal API tokens.
 type TokensPage struct {
 	Page
+	Settings []Tab
 	NewToken string // shown once, right after creation
 	Name     string
 	Error    string
@@ -422,4 +426,100 @@ type CataloguePlan struct {
 	Active      bool
 	Default     bool
 	Subscribers string
+}
+
+// MailView is a mail to a customer: a heading, a few paragraphs, the facts
+// in a small table, and one button.
+type MailView struct {
+	Brand       string
+	Accent      string // "#rrggbb": the brand's colour behind the name and the button
+	OnAccent    string // the text on it, readable at 4.5:1
+	Preheader   string // the line mail apps show after the subject
+	Heading     string
+	Paragraphs  []string
+	Facts       []Line
+	ButtonLabel string
+	ButtonURL   string
+	After       []string // paragraphs after the button
+	Footer      string   // why the customer gets this mail
+	PrefsURL    string   // where to turn this kind of mail off; "" when it cannot be
+}
+
+// ForgotPage asks for the email address to send a reset link to.
+type ForgotPage struct {
+	Page
+	Email string
+	Error string
+	Sent  bool // the request was taken: the same words whether or not the account exists
+}
+
+// ResetPage sets a new password through a reset link.
+type ResetPage struct {
+	Page
+	Action  string // where the form posts: the link itself
+	Invalid bool   // the link is used, expired or unknown
+	Errors  map[string]string
+}
+
+// PasswordPage lets a signed-in user change their password.
+type PasswordPage struct {
+	Page
+	Settings []Tab
+	Errors   map[string]string
+}
+
+// Tab is one page of a group of pages, such as the settings.
+type Tab struct {
+	Label   string
+	Href    string
+	Current bool
+}
+
+// DetailsPage is the form for the customer's billing details.
+type DetailsPage struct {
+	Page
+	Values    DetailsForm
+	Errors    map[string]string // by field name
+	Countries []Option
+	Updated   string // when they were last changed; "" if never
+}
+
+// DetailsForm holds the billing details as typed.
+type DetailsForm struct {
+	Name, Company, Line1, Line2, PostalCode, City, Country, TaxID string
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// EmailPrefsPage lets a customer turn optional mails off.
+type EmailPrefsPage struct {
+	Page
+	Settings            []Tab
+	RenewalReminders    bool
+	ChangeConfirmations bool
+}
+
+// MailPage lists the outbox for managers.
+type MailPage struct {
+	Page
+	Sending bool // SMTP_URL is set
+	Rows    []MailRow
+}
+
+// MailRow is one mail in the outbox.
+type MailRow struct {
+	Created     string
+	To          string
+	CustomerURL string // "" when the mail has no customer
+	Kind        string
+	Subject     string
+	State       string
+	StateKind   string // sent, waiting, failed, unknown
+	Attempts    int
+	LastError   string
 }

@@ -42,12 +42,22 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	pages.POST("/logout", h.Logout)
 	pages.GET("/portal/:token", h.PortalLink)
 
+	// Password reset works signed out; neither a manager acting as a
+	// customer nor an embedded session may reach it (403).
+	password := pages.Group("/password", ownSessionOnly(h))
+	password.GET("/forgot", h.ForgotPasswordPage)
+	password.POST("/forgot", h.ForgotPassword)
+	password.GET("/reset/:token", h.ResetPasswordPage)
+	password.POST("/reset/:token", h.ResetPassword)
+
 	// Credentials stay the user's own: neither a manager acting as a customer
 	// nor an embedded session can reach them.
 	settings := pages.Group("/settings", requireUser, ownSessionOnly(h))
 	settings.GET("/api-tokens", h.APITokensPage)
 	settings.POST("/api-tokens", h.CreateAPIToken)
 	settings.POST("/api-tokens/:id/revoke", h.RevokeAPIToken)
+	settings.GET("/password", h.PasswordPage)
+	settings.POST("/password", h.ChangePassword)
 
 	customer := pages.Group("/", requireUser, requireCustomer(h))
 	customer.GET("/subscription", h.Subscription)
@@ -60,6 +70,11 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	customer.POST("/subscription/overdue/pay", h.PayOverdue)
 	customer.GET("/checkout/return", h.CheckoutReturn)
 	customer.GET("/billing/history", h.BillingHistory)
+	customer.GET("/billing/invoices/:file", h.InvoicePDF) // :file is "{id}.pdf"
+	customer.GET("/billing/details", h.BillingDetailsPage)
+	customer.POST("/billing/details", h.SaveBillingDetails)
+	customer.GET("/settings/emails", h.EmailPrefsPage)
+	customer.POST("/settings/emails", h.SaveEmailPrefs)
 
 	// Stopping is done from the customer's session, so it sits outside the
 	// managers-only group.
@@ -70,8 +85,10 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	manage.GET("/catalogue", h.ManageCatalogue)
 	manage.GET("/customers/:id", h.Customer)
 	manage.POST("/customers/:id/impersonate", h.Impersonate)
+	manage.GET("/customers/:id/invoices/:file", h.ManageInvoicePDF) // :file is "{id}.pdf"
 	manage.GET("/audit", h.AuditLog)
 	manage.GET("/notifications", h.Notifications)
+	manage.GET("/mail", h.ManageMail)
 	manage.GET("/health", h.BooksHealth)
 	if h.TestClock != nil {
 		manage.GET("/test-clock", h.TestClockPage)

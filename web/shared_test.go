@@ -106,3 +106,11 @@ func advance(t *testing.T, srv *apptest.Server, d string) {
 		"Authorization", "Bearer "+serverKey, "Content-Type", "application/json")
 	wantStatus(t, r, http.StatusOK)
 }
+
+// advanceBilling moves billing time without running the worker.
+func advanceBilling(t *testing.T, srv *apptest.Server, d time.Duration) {
+	t.Helper()
+	if err := srv.App.Clock.Advance(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,6 +1,6 @@
 -- +goose Up
 -- The portal's schema on PostgreSQL, in one file: the state SQLite's
--- migrations 00001-00006, 00020, 00030 and 00060 leave. PostgreSQL support
+-- migrations 00001-00007, 00020, 00030, 00040-00043 and 00060 leave. PostgreSQL support
 -- is new, so there is no older PostgreSQL database to carry forward; once
 -- it is released, each schema change gets a file here with the number of
 -- its SQLite migration.
@@ -123,9 +123,32 @@ CREATE TABLE invoices (
     checkout_session_id TEXT    UNIQUE REFERENCES checkout_sessions (id),
     created_at          BIGINT  NOT NULL,
     credit_applied      BIGINT  NOT NULL DEFAULT 0,
-    refunded            BIGINT  NOT NULL DEFAULT 0
+    refunded            BIGINT  NOT NULL DEFAULT 0,
+    -- What an immediate change took off the new plan's price for the unused part of the old one.
+    proration_credit    BIGINT  NOT NULL DEFAULT 0 CHECK (proration_credit >= 0),
+    -- The customer's billing details as they were when the invoice was made.
+    bill_name           TEXT    NOT NULL DEFAULT '',
+    bill_company        TEXT    NOT NULL DEFAULT '',
+    bill_line1          TEXT    NOT NULL DEFAULT '',
+    bill_line2          TEXT    NOT NULL DEFAULT '',
+    bill_postal_code    TEXT    NOT NULL DEFAULT '',
+    bill_city           TEXT    NOT NULL DEFAULT '',
+    bill_country        TEXT    NOT NULL DEFAULT '',
+    bill_tax_id         TEXT    NOT NULL DEFAULT '',
+    bill_email          TEXT    NOT NULL DEFAULT '',
+    -- Numbers without gaps per seller (invoice_counters).
+    seller              TEXT    NOT NULL DEFAULT 'default',
+    number              TEXT
 );
 CREATE INDEX invoices_by_user ON invoices (user_id, created_at);
+CREATE UNIQUE INDEX invoices_number ON invoices (seller, number);
+
+-- One counter row per seller, incremented in the transaction that creates
+-- the invoice, so a rolled-back invoice gives its number back.
+CREATE TABLE invoice_counters (
+    seller TEXT   PRIMARY KEY,
+    last   BIGINT NOT NULL CHECK (last >= 0)
+);
 ALTER TABLE subscriptions ADD FOREIGN KEY (overdue_invoice_id) REFERENCES invoices (id);
 ALTER TABLE checkout_sessions ADD FOREIGN KEY (invoice_id) REFERENCES invoices (id);
 
@@ -295,6 +318,67 @@ CREATE TABLE payment_accounts (
 CREATE TABLE health_probe (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
     checked_at BIGINT  NOT NULL
+);
+
+-- Mail to customers (SQLite's 00040): an outbox written in the same
+-- transaction as the change a mail reports; a row is claimed ('sending')
+-- before the SMTP call and marked 'sent' after it.
+CREATE TABLE mails (
+    id              TEXT    PRIMARY KEY,
+    user_id         BIGINT  REFERENCES users (id) ON DELETE SET NULL,
+    kind            TEXT    NOT NULL,
+    recipient       TEXT    NOT NULL,
+    subject         TEXT    NOT NULL,
+    body_text       TEXT    NOT NULL,
+    body_html       TEXT    NOT NULL,
+    invoice_id      BIGINT  REFERENCES invoices (id),
+    status          TEXT    NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT  NOT NULL,
+    claimed_at      BIGINT,
+    sent_at         BIGINT,
+    last_error      TEXT    NOT NULL DEFAULT '',
+    created_at      BIGINT  NOT NULL
+);
+CREATE INDEX mails_due ON mails (next_attempt_at) WHERE status = 'queued';
+CREATE INDEX mails_by_created ON mails (created_at);
+
+CREATE TABLE mail_preferences (
+    user_id              BIGINT  PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    renewal_reminders    INTEGER NOT NULL DEFAULT 1,
+    change_confirmations INTEGER NOT NULL DEFAULT 1,
+    updated_at           BIGINT  NOT NULL
+);
+
+CREATE TABLE renewal_reminders (
+    subscription_id BIGINT NOT NULL REFERENCES subscriptions (id),
+    period_end      BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    PRIMARY KEY (subscription_id, period_end)
+);
+
+-- One-time password-reset links (SQLite's 00041): only the token's SHA-256 is stored.
+CREATE TABLE password_resets (
+    token_hash BYTEA  PRIMARY KEY,
+    user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at    BIGINT
+);
+CREATE INDEX password_resets_by_user ON password_resets (user_id);
+
+-- Customers' billing details (SQLite's 00042).
+CREATE TABLE billing_details (
+    user_id     BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    name        TEXT   NOT NULL,
+    company     TEXT   NOT NULL DEFAULT '',
+    line1       TEXT   NOT NULL,
+    line2       TEXT   NOT NULL DEFAULT '',
+    postal_code TEXT   NOT NULL DEFAULT '',
+    city        TEXT   NOT NULL,
+    country     TEXT   NOT NULL,
+    tax_id      TEXT   NOT NULL DEFAULT '',
+    updated_at  BIGINT NOT NULL
 );
 
 -- Shared by every process (SQLite's 00060): the sign-in throttle's counts,
