@@ -4,6 +4,7 @@
 //	go run . create-user -email x@y -role manager   create an account (password on stdin)
 //	go run . check [-db billing.db]                 verify the books; exit 1 listing each violation
 //	                                                (DATABASE_URL or -database-url: on PostgreSQL)
+//	go run . backup [-db billing.db] FILE           an online, consistent copy of the SQLite database
 package main
 
 import (
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return createUser(ctx, args[1:], getenv, stdin, stdout)
 		case "check":
 			return checkBooks(ctx, args[1:], getenv, stdout)
+		case "backup":
+			return backup(ctx, args[1:], getenv, stdout)
 		}
 	}
 	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
@@ -291,6 +294,40 @@ func checkBooks(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintf(stdout, "%s\t%s: %s\n", v.Rule, v.Subject, v.Detail)
 	}
 	return fmt.Errorf("check: %d violations in the books of %s", len(vs), name)
+}
+
+// backup copies the SQLite database to a new file while the portal may be
+// running; PostgreSQL is backed up with its own tools.
+func backup(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dbPath := fs.String("db", envOr(getenv, "DATABASE_PATH", "billing.db"), "SQLite file (DATABASE_PATH)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if getenv("DATABASE_URL") != "" {
+		return errors.New("backup: DATABASE_URL is set: back up PostgreSQL with pg_dump (see README, Backups)")
+	}
+	if fs.NArg() != 1 {
+		return errors.New("backup: name the file to write: go run . backup [-db billing.db] FILE")
+	}
+	to := fs.Arg(0)
+	if _, err := os.Stat(*dbPath); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if _, err := os.Stat(to); err == nil {
+		return fmt.Errorf("backup: %s exists; choose a new file name, a backup never overwrites", to)
+	}
+	store, err := db.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Backup(ctx, to); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Backed up %s to %s.\n", *dbPath, to)
+	return nil
 }
 
 // servePprof exposes Go's profiler on its own listener, never on the

@@ -390,3 +390,21 @@ func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 func (s *Store) MigrateFS(ctx context.Context, fsys fs.FS, table string) error {
 	return Migrate(ctx, s.wdb, s.engine, fsys, table)
 }
+
+// ErrBackupEngine says Backup works on SQLite only: PostgreSQL has its own
+// tools for a consistent copy (pg_dump).
+var ErrBackupEngine = errors.New("db: backup copies a SQLite database; for PostgreSQL use pg_dump")
+
+// Backup writes a consistent copy of the SQLite database to path while the
+// portal keeps running: VACUUM INTO reads one snapshot (WAL lets writers
+// go on meanwhile) and writes a compact, complete database file. path must
+// not exist.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if s.engine != SQLite {
+		return ErrBackupEngine
+	}
+	if _, err := s.db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("db: backup to %s: %w", path, err)
+	}
+	return nil
+}
