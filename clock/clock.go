@@ -28,11 +28,21 @@ func (System) Now() time.Time { return time.Now().UTC().Truncate(time.Second) }
 // takes the offset from the store, so an advance made by one process holds
 // at once in all of them.
 type Offset struct {
-	mu     sync.Mutex
-	base   Clock
+	mu      sync.Mutex
+	base    Clock
+	offset  time.Duration
+	store   OffsetStore
+	shared  bool
+	next    *read // the read that callers now waiting will share; not started yet
+	reading bool  // a goroutine is running reads
+}
+
+// read is one reading of the shared offset, shared by every caller that
+// asked for one before it started.
+type read struct {
+	done   chan struct{}
 	offset time.Duration
-	store  OffsetStore
-	shared bool
+	err    error
 }
 
 // OffsetStore keeps a test clock's offset.
@@ -62,21 +72,57 @@ func NewStoredOffset(ctx context.Context, base Clock, store OffsetStore, shared 
 // is used.
 const readTimeout = 2 * time.Second
 
-// Now returns base time plus the accumulated offset.
+// Now returns base time plus the accumulated offset. A shared clock reads
+// the offset from the store first: callers join the next read to start
+// (one at a time), so each sees every advance committed before it asked,
+// however many ask at once.
 func (c *Offset) Now() time.Time {
 	if c.shared {
-		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
-		offset, err := c.store.TestClockOffset(ctx)
-		cancel()
-		if err == nil {
+		if r := c.join(); r.err == nil {
 			c.mu.Lock()
-			c.offset = max(c.offset, offset) // never backwards, even past a failed read
+			c.offset = max(c.offset, r.offset) // never backwards, even past a failed read
 			c.mu.Unlock()
 		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.base.Now().Add(c.offset)
+}
+
+// join waits for a read of the shared offset that starts after the call.
+func (c *Offset) join() *read {
+	c.mu.Lock()
+	r := c.next
+	if r == nil {
+		r = &read{done: make(chan struct{})}
+		c.next = r
+	}
+	if !c.reading {
+		c.reading = true
+		go c.readAll()
+	}
+	c.mu.Unlock()
+	<-r.done
+	return r
+}
+
+// readAll runs the waiting reads one after another until none waits.
+func (c *Offset) readAll() {
+	for {
+		c.mu.Lock()
+		r := c.next
+		c.next = nil
+		if r == nil {
+			c.reading = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+		r.offset, r.err = c.store.TestClockOffset(ctx)
+		cancel()
+		close(r.done)
+	}
 }
 
 // Advance moves the clock forward by d; negative durations are ignored

@@ -36,7 +36,12 @@ type Store struct {
 	engine Engine
 	db     *sql.DB // readers
 	wdb    *sql.DB // the writer (the same pool on PostgreSQL)
-	probe  writeProbe
+	// clockDB, on PostgreSQL, is one connection of its own for reading
+	// the test clock, which billing does inside transactions: from the
+	// shared pool, those reads could wait for connections that only
+	// transactions waiting on them would give back.
+	clockDB *sql.DB
+	probe   writeProbe
 }
 
 // stmtCache keeps one prepared statement per query text. The modernc driver
@@ -129,7 +134,15 @@ func openPostgresStore(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return newStore(Postgres, pool, pool), nil
+	clockDB, err := openPostgres(url)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	clockDB.SetMaxOpenConns(1)
+	s := newStore(Postgres, pool, pool)
+	s.clockDB = clockDB
+	return s, nil
 }
 
 // Migrate applies one engine's migrations from fsys on sqlDB, keeping
@@ -190,14 +203,18 @@ func (s *Store) Close() error {
 			return true
 		})
 	}
+	if s.clockDB != nil {
+		s.clockDB.Close()
+	}
 	if s.wdb == s.db {
 		return s.db.Close()
 	}
 	return errors.Join(s.db.Close(), s.wdb.Close())
 }
 
-// Writer is the single writer connection, for parts that keep their own
-// tables in the portal's database (the sandbox provider).
+// Writer is the single writer connection (on PostgreSQL, the pool), for
+// parts that keep their own tables in the portal's database (the sandbox
+// provider). It takes the store's SQLite-style placeholders on both engines.
 func (s *Store) Writer() *sql.DB { return s.wdb }
 
 // Ping checks the database answers, for /healthz.

@@ -36,7 +36,13 @@ func (s *Store) ReleaseWork(ctx context.Context, item, owner string) error {
 // TestClockOffset returns how far the test clock runs ahead of the wall clock.
 func (s *Store) TestClockOffset(ctx context.Context) (time.Duration, error) {
 	var ns int64
-	err := s.queryRow(ctx, `SELECT offset_ns FROM test_clock WHERE id = 1`).Scan(&ns)
+	const query = `SELECT offset_ns FROM test_clock WHERE id = 1`
+	var err error
+	if s.clockDB != nil {
+		err = s.clockDB.QueryRowContext(ctx, query).Scan(&ns)
+	} else {
+		err = s.queryRow(ctx, query).Scan(&ns)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
