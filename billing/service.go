@@ -22,17 +22,21 @@ type Service struct {
 	providerID  string
 	checkoutTTL time.Duration
 	returnURL   func(sessionID string) string
+	cardReturn  string
+	cardCancel  string
 	log         *slog.Logger
 	notify      bool
 }
 
 // Options configures a Service.
 type Options struct {
-	ProviderName string                        // recorded with provider events, e.g. "sandbox"
-	CheckoutTTL  time.Duration                 // how long a checkout session stays payable
-	ReturnURL    func(sessionID string) string // where the provider sends the browser back
-	Logger       *slog.Logger
-	Notify       bool // queue subscription.updated notifications for the app
+	ProviderName  string                        // recorded with provider events, e.g. "sandbox"
+	CheckoutTTL   time.Duration                 // how long a checkout session stays payable
+	ReturnURL     func(sessionID string) string // where the provider sends the browser back
+	CardReturnURL string                        // where the provider sends the browser after a card is saved
+	CardCancelURL string                        // and where when the customer gives up
+	Logger        *slog.Logger
+	Notify        bool // queue subscription.updated notifications for the app
 }
 
 // NewService wires the billing rules to their store, provider and clock.
@@ -44,7 +48,7 @@ func NewService(store Store, provider Provider, clock Clock, opts Options) *Serv
 		opts.Logger = slog.Default()
 	}
 	return &Service{store: store, provider: provider, clock: clock, providerID: opts.ProviderName,
-		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, log: opts.Logger, notify: opts.Notify}
+		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, cardReturn: opts.CardReturnURL, cardCancel: opts.CardCancelURL, log: opts.Logger, notify: opts.Notify}
 }
 
 // Now is billing time.
