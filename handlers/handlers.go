@@ -124,7 +124,7 @@ func (h *Handlers) render(c *gin.Context, status int, comp templ.Component) {
 
 // basePage fills the layout's fields for the signed-in user, if any.
 func (h *Handlers) basePage(c *gin.Context, title string) views.Page {
-	p := views.Page{Title: title}
+	p := views.Page{Title: title, TestMode: h.Billing.TestMode()}
 	id, ok := Identity(c)
 	if !ok {
 		return p

@@ -58,6 +58,7 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	customer.POST("/subscription/overdue/pay", h.PayOverdue)
 	customer.GET("/checkout/return", h.CheckoutReturn)
 	customer.GET("/billing/history", h.BillingHistory)
+	customer.POST("/billing/payment-method", h.PaymentMethodUpdate)
 
 	// Stopping is done from the customer's session, so it sits outside the
 	// managers-only group.
