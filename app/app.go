@@ -167,6 +167,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	var provider billing.Provider
 	var sandboxProvider *sandbox.Provider
 	var pages *web.ProviderPages
+	var checkoutOrigin string // "" when the provider's pages are the portal's own
 	switch cfg.CheckoutProvider {
 	case stripe.Name:
 		if provider, err = stripe.New(stripe.Config{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret,
@@ -174,6 +175,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 			return nil, err
 		}
 		opts.CheckoutTTL = stripe.CheckoutTTL
+		checkoutOrigin = stripe.CheckoutOrigin(cfg.StripeAPIBase)
 	default:
 		sandboxProvider = sandbox.New(sandboxStore, sandbox.Config{BaseURL: cfg.BaseURL, WebhookURL: cfg.BaseURL + "/webhooks/" + sandbox.Name,
 			Secrets: [][]byte{[]byte(webhookSecret)}, Clock: billingClock, Wall: cfg.Wall, Logger: cfg.Logger})
@@ -193,7 +195,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	}
 	handler := web.NewServer(web.Deps{
 		Accounts: accounts, SessionSecret: sessionSecret, SessionMaxAge: 12 * time.Hour, Log: cfg.Logger, EmbedOrigins: cfg.EmbedOrigins,
-		ProviderPages: pages, TrustedProxies: cfg.TrustedProxies,
+		ProviderPages: pages, CheckoutOrigin: checkoutOrigin, TrustedProxies: cfg.TrustedProxies,
 		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Ping: store.Ping, Writable: store.CheckWritable, Wall: cfg.Wall,
 			TestClock: testClock, APIKey: cfg.APIKey,
 			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store),

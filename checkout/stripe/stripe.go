@@ -44,6 +44,23 @@ const (
 	metaUser      = "portal_user"       // a Customer
 )
 
+// checkoutOrigin is where Stripe's hosted Checkout pages live.
+const checkoutOrigin = "https://checkout.stripe.com"
+
+// CheckoutOrigin is the origin of the payment pages the portal redirects
+// to, which its pages' form-action must allow: Stripe's own, or, with
+// STRIPE_API_BASE (a test double), that server's.
+func CheckoutOrigin(apiBase string) string {
+	if apiBase == "" {
+		return checkoutOrigin
+	}
+	u, err := url.Parse(apiBase)
+	if err != nil {
+		return checkoutOrigin
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 // Clock tells time.
 type Clock interface{ Now() time.Time }
 
