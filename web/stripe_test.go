@@ -164,6 +164,9 @@ func TestSandboxCardUpdate(t *testing.T) {
 	if body := c.Get(setup.Path).Body; !strings.Contains(body, "Save a card for your renewals") {
 		t.Fatal("no sandbox card page")
 	}
+	if r := c.Post(setup.Path+"/pay", nil); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != setup.Path {
+		t.Fatalf("a card page took a payment: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
 	if r := c.Post(setup.Path+"/save", url.Values{"card": {"9"}}); r.StatusCode != http.StatusBadRequest || !strings.Contains(r.Body, "Choose one of the test cards") {
 		t.Fatalf("a made-up card: %d", r.StatusCode)
 	}

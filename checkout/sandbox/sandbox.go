@@ -319,6 +319,8 @@ func (p *Provider) Complete(ctx context.Context, id string, pay bool) (Session, 
 		return Session{}, err
 	}
 	switch {
+	case s.Kind == KindSetup:
+		return s, ErrNotPayable // a card page saves a card (SaveCard); it takes no payment
 	case s.Status == Paid || s.Status == Declined:
 		return s, nil // already done: the same outcome, no second charge
 	case s.Status != Open:

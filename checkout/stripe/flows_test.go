@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -493,4 +494,44 @@ func TestStripeRefundMarksTheInvoiceAndKeepsThePlan(t *testing.T) {
 		t.Fatalf("after the full refund: %d, plan %s", invs[0].Refunded, h.sub(t).Plan.ID)
 	}
 	h.assertBooks(t, 0)
+}
+
+// A Stripe that cannot be reached leaves no half a change: the request
+// fails with a provider error, the plan is unchanged, and the checkout has
+// no payment page (it expires on its own).
+func TestStripeOutageChangesNothing(t *testing.T) {
+	h := newHarness(t)
+	dead := "http://" + deadAddr(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p, err := stripe.New(stripe.Config{SecretKey: stripefake.SecretKey, WebhookSecret: stripefake.WebhookSecret, APIBase: dead,
+		Clock: h.clock, Wall: clock.System{}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := billing.NewService(h.store, p, h.clock, billing.Options{CheckoutTTL: stripe.CheckoutTTL, Logger: log,
+		ReturnURL: func(id string) string { return "https://portal.example/checkout/return?session_id=" + id }})
+	_, err = svc.RequestChange(h.ctx, billing.Actor{}, h.cust, "pro-monthly", "")
+	var perr *billing.ProviderError
+	if !errors.As(err, &perr) {
+		t.Fatalf("with Stripe unreachable: %v, want a provider error", err)
+	}
+	if s := h.sub(t); s.Plan.ID != "free" {
+		t.Fatalf("plan %s", s.Plan.ID)
+	}
+	if _, err := svc.StartCardUpdate(h.ctx, billing.Actor{}, h.cust); !errors.As(err, &perr) {
+		t.Fatalf("card update with Stripe unreachable: %v", err)
+	}
+	h.assertBooks(t, 0)
+}
+
+// deadAddr is a loopback address nothing listens on.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }

@@ -235,12 +235,12 @@ func (p *Provider) expiresAt(at time.Time) int64 {
 // paid (billing.ErrCheckoutPaid) or had expired already (done).
 func (p *Provider) ExpireCheckout(ctx context.Context, ref string) error {
 	_, err := p.client.V1CheckoutSessions.Expire(ctx, ref, nil)
-	var se *stripego.Error
-	if err == nil || !errors.As(err, &se) || se.HTTPStatusCode != http.StatusBadRequest {
-		if err != nil {
-			return fmt.Errorf("stripe: expire checkout session %s: %w", ref, err)
-		}
+	if err == nil {
 		return nil
+	}
+	var se *stripego.Error
+	if !errors.As(err, &se) || se.HTTPStatusCode != http.StatusBadRequest {
+		return fmt.Errorf("stripe: expire checkout session %s: %w", ref, err)
 	}
 	s, rerr := p.client.V1CheckoutSessions.Retrieve(ctx, ref, nil)
 	switch {
