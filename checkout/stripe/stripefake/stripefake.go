@@ -69,9 +69,9 @@ type customer struct {
 
 type session struct {
 	ID, Mode, Customer, ClientRef, Status, PaymentStatus, Currency, Intent string
-	SuccessURL, CancelURL, Description                                   string
-	Amount, ExpiresAt                                                    int64
-	Metadata, IntentMetadata                                             map[string]string
+	SuccessURL, CancelURL, Description                                     string
+	Amount, ExpiresAt                                                      int64
+	Metadata, IntentMetadata                                               map[string]string
 }
 
 type intent struct {
