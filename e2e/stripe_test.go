@@ -51,7 +51,7 @@ func TestStripeJourney(t *testing.T) {
 	must(t, ctx, chromedp.Navigate(srv.URL+"/subscription"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="payment-method"]`)))
 	wantContains(t, "current plan", text(t, ctx, chromedp.CSS(`[data-testid="current-plan"]`)), "Pro", "Monthly", "Active")
 	wantContains(t, "card on file", text(t, ctx, chromedp.CSS(`[data-testid="payment-method"]`)), "Visa ending 4242", "Expires 12/2030")
-	shoot(t, ctx, "20-stripe-subscription-card")
+	shoot(t, ctx, "40-stripe-subscription-card")
 
 	must(t, ctx, chromedp.Click(chromedp.Search(`//button[normalize-space()="Use another card"]`)),
 		chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Save card"]`)))
@@ -60,7 +60,7 @@ func TestStripeJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payment-method"]`)))
 	wantContains(t, "card after the update", text(t, ctx, chromedp.CSS(`[data-testid="payment-method"]`)), "Visa ending 3155")
 	wantContains(t, "notice", text(t, ctx, chromedp.CSS(`[data-testid="flash"]`)), "Your new card is saved")
-	shoot(t, ctx, "21-stripe-card-updated")
+	shoot(t, ctx, "41-stripe-card-updated")
 
 	books(t, srv, before, fake.Taken())
 }
@@ -86,12 +86,12 @@ func TestSandboxCardUpdatePage(t *testing.T) {
 	ctx := newBrowser(t)
 	signIn(t, ctx, srv.URL, "carol@example.com")
 	wantContains(t, "overdue notice", text(t, ctx, chromedp.CSS(`[data-testid="subscription-notice"]`)), "Pay now", "Use another card")
-	shoot(t, ctx, "22-overdue-use-another-card")
+	shoot(t, ctx, "42-overdue-use-another-card")
 	must(t, ctx, chromedp.Click(chromedp.Search(`//button[normalize-space()="Use another card"]`)),
 		chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Save card"]`)))
-	shoot(t, ctx, "23-sandbox-card-page")
+	shoot(t, ctx, "43-sandbox-card-page")
 	must(t, ctx, chromedp.Click(chromedp.Search(`//button[normalize-space()="Save card"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payment-method"]`)))
 	wantContains(t, "card", text(t, ctx, chromedp.CSS(`[data-testid="payment-method"]`)), "Visa ending 4242")
-	shoot(t, ctx, "24-sandbox-card-saved")
+	shoot(t, ctx, "44-sandbox-card-saved")
 }
