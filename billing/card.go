@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // cardSetupTTL is how long a page for saving a new card stays usable.
@@ -77,5 +78,9 @@ func describeCard(pm PaymentMethod) string {
 	if pm.Last4 == "" {
 		return "no card"
 	}
-	return fmt.Sprintf("%s ending %s, expires %02d/%d", pm.Brand, pm.Last4, pm.ExpMonth, pm.ExpYear)
+	brand := "Card"
+	if pm.Brand != "" {
+		brand = strings.ToUpper(pm.Brand[:1]) + pm.Brand[1:]
+	}
+	return fmt.Sprintf("%s ending %s, expires %02d/%d", brand, pm.Last4, pm.ExpMonth, pm.ExpYear)
 }

@@ -139,6 +139,9 @@ func TestStripeCardOnFileAndCardUpdate(t *testing.T) {
 	if page := c.Get("/subscription?notice=card_saved").Body; !strings.Contains(page, "Visa ending 3155") || !strings.Contains(page, "Your new card is saved") {
 		t.Fatal("the new card is not shown after the update")
 	}
+	if hist := c.Get("/billing/history").Body; !strings.Contains(hist, "Card for renewals changed") || !strings.Contains(hist, "Visa ending 3155, expires 12/2030") {
+		t.Fatal("billing history does not show the card change")
+	}
 	for _, s := range fake.Delivered {
 		if s != http.StatusOK {
 			t.Fatalf("the portal answered Stripe's events with %v", fake.Delivered)
