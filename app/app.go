@@ -37,17 +37,12 @@ type Config struct {
 	APIKey           string
 	EmbedOrigins     []string
 	CheckoutProvider string
-	// Stripe, with CheckoutProvider "stripe": STRIPE_SECRET_KEY,
-	// STRIPE_WEBHOOK_SECRET and STRIPE_API_BASE ("" is Stripe's own).
-	StripeSecretKey     string
-	StripeWebhookSecret string
-	StripeAPIBase       string
-	Demo                bool
-	Logger              *slog.Logger
-	Wall                clock.Clock // real time; the system clock unless a test sets it
-	PasswordCost        int         // bcrypt cost; 0 is bcrypt's default
-	AppWebhookURL       string      // where subscription.updated notifications go; "" sends none
-	AppWebhookSecret    string      // signs them; required with AppWebhookURL
+	Demo             bool
+	Logger           *slog.Logger
+	Wall             clock.Clock // real time; the system clock unless a test sets it
+	PasswordCost     int         // bcrypt cost; 0 is bcrypt's default
+	AppWebhookURL    string      // where subscription.updated notifications go; "" sends none
+	AppWebhookSecret string      // signs them; required with AppWebhookURL
 	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
 	// whose X-Forwarded-For / X-Real-IP name the client; none by default, so
 	// the client is the peer and no header can claim another address.
@@ -56,15 +51,21 @@ type Config struct {
 	// the account has signed in from, once the throttle's limits are reached;
 	// 0 means 2 seconds.
 	LoginSlowdown time.Duration
+
+	// Stripe, with CheckoutProvider "stripe": STRIPE_SECRET_KEY,
+	// STRIPE_WEBHOOK_SECRET and STRIPE_API_BASE ("" is Stripe's own).
+	StripeSecretKey     string
+	StripeWebhookSecret string
+	StripeAPIBase       string
 }
 
-// App is an assembled portal.
+// App is an assembled portal. Sandbox is nil unless the provider is the sandbox.
 type App struct {
 	Store    *db.Store
 	Billing  *billing.Service
 	Accounts *account.Service
-	Sandbox  *sandbox.Provider // nil unless the provider is the sandbox
-	Clock    *clock.Offset     // billing time; moved forward only by the sandbox test clock
+	Sandbox  *sandbox.Provider
+	Clock    *clock.Offset // billing time; moved forward only by the test clock (test mode)
 	Handler  http.Handler
 	Config   Config
 	Notifier *notify.Sender // nil without APP_WEBHOOK_URL
