@@ -1,6 +1,9 @@
 package stripe_test
 
 import (
+	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/billingportal/portal/checkout/stripe"
@@ -25,5 +28,23 @@ func TestCheckoutOrigin(t *testing.T) {
 		if got := stripe.CheckoutOrigin(base); got != want {
 			t.Errorf("CheckoutOrigin(%q) = %q, want %q", base, got, want)
 		}
+	}
+}
+
+// The README's `stripe listen` line names every event type the portal acts on.
+func TestReadmeListsTheEventsToEnable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if strings.Contains(l, "--events ") {
+			line = l
+		}
+	}
+	listed := strings.Split(strings.Fields(line[strings.Index(line, "--events ")+len("--events "):])[0], ",")
+	if !slices.Equal(listed, stripe.EventTypes) {
+		t.Fatalf("README enables %v; the portal acts on %v", listed, stripe.EventTypes)
 	}
 }

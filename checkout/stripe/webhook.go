@@ -21,18 +21,18 @@ const signatureTolerance = webhook.DefaultTolerance
 // Event types the portal acts on; every other type is acknowledged and
 // changes nothing.
 const (
-	typeSessionCompleted     = "checkout.session.completed"
-	typeSessionAsyncSucceded = "checkout.session.async_payment_succeeded"
-	typeSessionAsyncFailed   = "checkout.session.async_payment_failed"
-	typeSessionExpired       = "checkout.session.expired"
-	typeIntentSucceeded      = "payment_intent.succeeded"
-	typeIntentFailed         = "payment_intent.payment_failed"
-	typeChargeRefunded       = "charge.refunded"
-	typeCardAttached         = "payment_method.attached"
+	typeSessionCompleted      = "checkout.session.completed"
+	typeSessionAsyncSucceeded = "checkout.session.async_payment_succeeded"
+	typeSessionAsyncFailed    = "checkout.session.async_payment_failed"
+	typeSessionExpired        = "checkout.session.expired"
+	typeIntentSucceeded       = "payment_intent.succeeded"
+	typeIntentFailed          = "payment_intent.payment_failed"
+	typeChargeRefunded        = "charge.refunded"
+	typeCardAttached          = "payment_method.attached"
 )
 
 // EventTypes lists the event types to enable on the Stripe webhook endpoint.
-var EventTypes = []string{typeSessionCompleted, typeSessionAsyncSucceded, typeSessionAsyncFailed, typeSessionExpired,
+var EventTypes = []string{typeSessionCompleted, typeSessionAsyncSucceeded, typeSessionAsyncFailed, typeSessionExpired,
 	typeIntentSucceeded, typeIntentFailed, typeChargeRefunded, typeCardAttached}
 
 // ParseWebhook implements billing.Provider: it verifies the signature with
@@ -60,7 +60,7 @@ func (p *Provider) ParseWebhook(header http.Header, body []byte) ([]billing.Even
 // reduce turns one verified Stripe event into billing's events.
 func reduce(ev stripego.Event) ([]billing.Event, error) {
 	switch ev.Type {
-	case typeSessionCompleted, typeSessionAsyncSucceded, typeSessionAsyncFailed, typeSessionExpired:
+	case typeSessionCompleted, typeSessionAsyncSucceeded, typeSessionAsyncFailed, typeSessionExpired:
 		var s stripego.CheckoutSession
 		if err := json.Unmarshal(ev.Data.Raw, &s); err != nil {
 			return nil, err
@@ -105,7 +105,7 @@ func sessionEvent(ev stripego.Event, s *stripego.CheckoutSession) []billing.Even
 		out.CustomerRef = s.Customer.ID
 	}
 	switch ev.Type {
-	case typeSessionCompleted, typeSessionAsyncSucceded:
+	case typeSessionCompleted, typeSessionAsyncSucceeded:
 		// Completed but unpaid is a delayed payment method: its
 		// async_payment_succeeded (or _failed) follows.
 		if s.PaymentStatus != stripego.CheckoutSessionPaymentStatusPaid {
