@@ -68,7 +68,7 @@ var activityWords = map[string]string{
 	"subscription.canceled_unpaid": "Subscription cancelled after unpaid renewal", "payment.credited": "Payment added to account credit",
 	"payment.refunded": "Payment refunded", "overdue.paid_from_credit": "Overdue payment made from account credit",
 	"api_token.created": "API token created", "api_token.revoked": "API token revoked",
-	"card.saved": "Card for renewals changed",
+	"card.saved":            "Card for renewals changed",
 	"impersonation.started": "Your account manager started helping you", "impersonation.stopped": "Your account manager finished helping you",
 }
 
