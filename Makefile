@@ -22,8 +22,9 @@ node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
 ## test: formatting, vet, stale generated files, then every test (unit, HTTP, browser) with the race detector
+## (stripe-mock, which checks every request the Stripe provider makes, is installed into a cache folder first)
 test: fmt-check vet check-generated browser-deps pdf-deps
-	go test -race -count=1 ./...
+	STRIPE_MOCK="$$(bash scripts/ensure-stripe-mock.sh)" STRIPE_MOCK_REQUIRED=1 go test -race -count=1 ./...
 	@# The model test's full 10,000 random operations, which -race makes fifty times slower.
 	go test -count=1 -run TestModelRandomSequencesKeepTheBooks ./billing/
 

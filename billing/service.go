@@ -21,6 +21,8 @@ type Service struct {
 	clock       Clock
 	checkoutTTL time.Duration
 	returnURL   func(sessionID string) string
+	cardReturn  string
+	cardCancel  string
 	log         *slog.Logger
 	notify      bool
 	policy      *Policy
@@ -29,11 +31,13 @@ type Service struct {
 
 // Options configures a Service.
 type Options struct {
-	CheckoutTTL time.Duration                 // how long a checkout session stays payable
-	ReturnURL   func(sessionID string) string // where the provider sends the browser back
-	Logger      *slog.Logger
-	Notify      bool    // queue subscription.updated notifications for the app
-	Policy      *Policy // the change policy; nil is DefaultPolicy
+	CheckoutTTL   time.Duration                 // how long a checkout session stays payable
+	ReturnURL     func(sessionID string) string // where the provider sends the browser back
+	CardReturnURL string                        // where the provider sends the browser after a card is saved
+	CardCancelURL string                        // and where when the customer gives up
+	Logger        *slog.Logger
+	Notify        bool    // queue subscription.updated notifications for the app
+	Policy        *Policy // the change policy; nil is DefaultPolicy
 }
 
 // NewService wires the billing rules to their store, provider and clock.
@@ -49,7 +53,8 @@ func NewService(store Store, provider Provider, clock Clock, opts Options) *Serv
 		opts.Policy = &p
 	}
 	return &Service{store: store, provider: provider, clock: clock,
-		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, log: opts.Logger, notify: opts.Notify, policy: opts.Policy}
+		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, cardReturn: opts.CardReturnURL, cardCancel: opts.CardCancelURL,
+		log: opts.Logger, notify: opts.Notify, policy: opts.Policy}
 }
 
 // Now is billing time.
