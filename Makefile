@@ -21,17 +21,19 @@ node_modules/.package-lock.json: package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed to build the CSS: install Node.js and npm (apt-get install -y nodejs npm)"; exit 1; }
 	npm ci --no-audit --no-fund
 
-## test: formatting, vet, stale generated files, then every test (unit, HTTP, browser) with the race detector,
+## test: formatting, vet, stale generated files, then every test (unit, HTTP, browser) with the race detector
+## (stripe-mock, which checks every request the Stripe provider makes, is installed into a cache folder first),
 ## then the store, money and HTTP tests again on a throw-away PostgreSQL cluster
 test: fmt-check vet check-generated browser-deps pdf-deps
-	go test -race -count=1 ./...
+	STRIPE_MOCK="$$(bash scripts/ensure-stripe-mock.sh)" STRIPE_MOCK_REQUIRED=1 go test -race -count=1 ./...
 	@# The model test's full 10,000 random operations, which -race makes fifty times slower.
 	go test -count=1 -run TestModelRandomSequencesKeepTheBooks ./billing/
 	@$(MAKE) --no-print-directory test-postgres
 
 # The packages whose tests also run on PostgreSQL: the store, the sign-in throttle, the money (service, ledger,
-# model test), the demo data, the app notifications, the HTTP and API tests, and the two-process test.
-POSTGRES_PACKAGES := ./db/... ./account/ ./billing/ ./demo/ ./notify/ ./web/ .
+# model test), the payment providers, the demo data, the app notifications, the HTTP and API tests, and the
+# two-process test.
+POSTGRES_PACKAGES := ./db/... ./account/ ./billing/ ./checkout/... ./demo/ ./notify/ ./web/ .
 
 ## test-postgres: start a throw-away PostgreSQL cluster (installing postgresql when missing), run those tests on it, stop it
 test-postgres:
@@ -39,7 +41,8 @@ test-postgres:
 	trap 'bash scripts/postgres.sh stop '"$$dir" EXIT; \
 	url=$$(bash scripts/postgres.sh start "$$dir") || exit 1; \
 	echo "PostgreSQL: $$url"; \
-	PORTAL_TEST_POSTGRES="$$url" go test -race -count=1 $(POSTGRES_PACKAGES)
+	STRIPE_MOCK="$$(bash scripts/ensure-stripe-mock.sh)" STRIPE_MOCK_REQUIRED=1 PORTAL_TEST_POSTGRES="$$url" \
+		go test -race -count=1 $(POSTGRES_PACKAGES)
 
 ## soak: the model test of the books over 200,000 random operations and several seeds
 soak:

@@ -91,6 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		DBPath: *dbPath, DatabaseURL: *dbURL, BaseURL: *baseURL, Demo: *demoData, Logger: logger,
 		SessionSecret: getenv("SESSION_SECRET"), WebhookSecret: getenv("SANDBOX_WEBHOOK_SECRET"), APIKey: getenv("BILLING_API_KEY"),
 		EmbedOrigins: splitList(getenv("EMBED_ORIGINS")), CheckoutProvider: getenv("CHECKOUT_PROVIDER"),
+		StripeSecretKey: getenv("STRIPE_SECRET_KEY"), StripeWebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"), StripeAPIBase: getenv("STRIPE_API_BASE"),
 		AppWebhookURL: getenv("APP_WEBHOOK_URL"), AppWebhookSecret: getenv("APP_WEBHOOK_SECRET"), Portal: portal,
 		SMTPURL: getenv("SMTP_URL"), MailFrom: getenv("MAIL_FROM"),
 		TrustedProxies: splitList(*trustedProxies),

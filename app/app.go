@@ -21,6 +21,7 @@ import (
 	"github.com/billingportal/portal/billing"
 	"github.com/billingportal/portal/brand"
 	"github.com/billingportal/portal/checkout/sandbox"
+	"github.com/billingportal/portal/checkout/stripe"
 	"github.com/billingportal/portal/clock"
 	"github.com/billingportal/portal/config"
 	"github.com/billingportal/portal/db"
@@ -61,15 +62,21 @@ type Config struct {
 	// Portal is the operator's checked configuration file: catalogue, policy,
 	// brand and seller. nil leaves the stored catalogue as it is (create-user).
 	Portal *config.Config
+
+	// Stripe, with CheckoutProvider "stripe": STRIPE_SECRET_KEY,
+	// STRIPE_WEBHOOK_SECRET and STRIPE_API_BASE ("" is Stripe's own).
+	StripeSecretKey     string
+	StripeWebhookSecret string
+	StripeAPIBase       string
 }
 
-// App is an assembled portal.
+// App is an assembled portal. Sandbox is nil unless the provider is the sandbox.
 type App struct {
 	Store    *db.Store
 	Billing  *billing.Service
 	Accounts *account.Service
 	Sandbox  *sandbox.Provider
-	Clock    *clock.Offset // billing time; moved forward only by the sandbox test clock
+	Clock    *clock.Offset // billing time; moved forward only by the test clock (test mode)
 	Handler  http.Handler
 	Config   Config
 	Notifier *notify.Sender // nil without APP_WEBHOOK_URL
@@ -120,8 +127,14 @@ func (cfg *Config) defaults() error {
 	if cfg.CheckoutProvider == "" {
 		cfg.CheckoutProvider = "sandbox"
 	}
-	if cfg.CheckoutProvider != "sandbox" {
-		return fmt.Errorf("CHECKOUT_PROVIDER %q is not supported; the only provider is \"sandbox\"", cfg.CheckoutProvider)
+	switch cfg.CheckoutProvider {
+	case sandbox.Name:
+	case stripe.Name:
+		if err := stripe.CheckConfig(cfg.StripeSecretKey, cfg.StripeWebhookSecret, cfg.StripeAPIBase); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("CHECKOUT_PROVIDER %q is not supported; choose \"sandbox\" or \"stripe\"", cfg.CheckoutProvider)
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
@@ -209,17 +222,40 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	provider := sandbox.New(sandboxStore, sandbox.Config{BaseURL: cfg.BaseURL, WebhookURL: cfg.BaseURL + "/webhooks/" + sandbox.Name,
-		Secrets: [][]byte{[]byte(webhookSecret)}, Clock: billingClock, Wall: cfg.Wall, Logger: cfg.Logger})
-	svc := billing.NewService(store, provider, billingClock, billing.Options{
+	opts := billing.Options{
 		Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "", Policy: &portal.Policy, Wall: cfg.Wall,
-		ReturnURL: func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
-	})
+		ReturnURL:     func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
+		CardReturnURL: cfg.BaseURL + "/subscription?notice=card_saved", CardCancelURL: cfg.BaseURL + "/subscription",
+	}
+	var provider billing.Provider
+	var sandboxProvider *sandbox.Provider
+	var pages *web.ProviderPages
+	var checkoutOrigin string // "" when the provider's pages are the portal's own
+	switch cfg.CheckoutProvider {
+	case stripe.Name:
+		if provider, err = stripe.New(stripe.Config{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret,
+			APIBase: cfg.StripeAPIBase, Clock: billingClock, Wall: cfg.Wall, Logger: cfg.Logger}); err != nil {
+			return nil, err
+		}
+		opts.CheckoutTTL = stripe.CheckoutTTL
+		checkoutOrigin = stripe.CheckoutOrigin(cfg.StripeAPIBase)
+	default:
+		sandboxProvider = sandbox.New(sandboxStore, sandbox.Config{BaseURL: cfg.BaseURL, WebhookURL: cfg.BaseURL + "/webhooks/" + sandbox.Name,
+			Secrets: [][]byte{[]byte(webhookSecret)}, Clock: billingClock, Wall: cfg.Wall, Logger: cfg.Logger})
+		provider = sandboxProvider
+		pages = &web.ProviderPages{Prefix: sandbox.PathPrefix, Handler: sandboxProvider.Pages()}
+	}
+	svc := billing.NewService(store, provider, billingClock, opts)
 	svc.UseMail(composer, cfg.BaseURL)
 	invoices := invoicepdf.New(portal.Seller, portal.Theme.Link)
 	mailer, err := newMailer(cfg, store, invoices)
 	if err != nil {
 		return nil, err
+	}
+	// The test clock moves billing time only where no real money moves.
+	var testClock handlers.TestClock
+	if provider.TestMode() {
+		testClock = billingClock
 	}
 	if cfg.Demo {
 		if err := demo.Seed(ctx, accounts, store, sandboxStore, billingClock.Now()); err != nil {
@@ -228,15 +264,15 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	}
 	handler := web.NewServer(web.Deps{
 		Accounts: accounts, SessionSecret: sessionSecret, SessionMaxAge: 12 * time.Hour, Log: cfg.Logger, EmbedOrigins: cfg.EmbedOrigins,
-		ProviderPages: &web.ProviderPages{Prefix: sandbox.PathPrefix, Handler: provider.Pages()}, TrustedProxies: cfg.TrustedProxies,
+		ProviderPages: pages, CheckoutOrigin: checkoutOrigin, TrustedProxies: cfg.TrustedProxies,
 		Handlers: handlers.Deps{Billing: svc, Accounts: accounts, Ping: store.Ping, Writable: store.CheckWritable, Wall: cfg.Wall,
-			TestClock: billingClock, APIKey: cfg.APIKey,
+			TestClock: testClock, APIKey: cfg.APIKey,
 			BaseURL: origin(cfg.BaseURL), EmbedOrigins: cfg.EmbedOrigins, Idempotency: store, Outbox: outbox(cfg, store),
 			Lifetime: ctx, InvoicePDFs: invoices, Mail: store, MailSending: mailer != nil, MailWake: wakeOf(mailer),
 			Brand: portal.Brand, Seller: portal.Seller, Theme: portal.Theme, Catalogue: store, Logo: logoData(portal), LogoType: logoType(portal)},
 		LogoOrigin: logoOrigin(portal.Brand.Logo),
 	})
-	a := &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: provider, Clock: billingClock, Handler: handler, Config: cfg,
+	a := &App{Store: store, Billing: svc, Accounts: accounts, Sandbox: sandboxProvider, Clock: billingClock, Handler: handler, Config: cfg,
 		Mailer: mailer, Invoices: invoices}
 	if cfg.AppWebhookURL != "" {
 		a.Notifier = notify.New(store, cfg.AppWebhookURL, []byte(cfg.AppWebhookSecret), cfg.Wall, cfg.Logger)
@@ -375,7 +411,9 @@ const SandboxDeliveryInterval = time.Second
 // worker applies renewals, scheduled changes and dunning. When ctx ends,
 // each takes no new work; Wait returns once the item in progress is done.
 func (a *App) Start(ctx context.Context) {
-	a.background(func() { a.Sandbox.Run(ctx, SandboxDeliveryInterval) })
+	if a.Sandbox != nil {
+		a.background(func() { a.Sandbox.Run(ctx, SandboxDeliveryInterval) })
+	}
 	if a.Notifier != nil {
 		a.background(func() { a.Notifier.Run(ctx, NotifyInterval) })
 	}

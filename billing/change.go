@@ -332,6 +332,11 @@ func (s *Service) awaitSibling(ctx context.Context, id string, perr error) (Chec
 func (s *Service) ensureCustomer(ctx context.Context, cust Customer) (string, error) {
 	acct, err := s.store.PaymentAccount(ctx, cust.ID, s.provider.Name())
 	if err == nil && acct.CustomerRef != "" {
+		// The provider is told the customer's email again, so what it
+		// sends (receipts, 3-D Secure mails) goes where the portal's does.
+		if _, err := s.provider.EnsureCustomer(ctx, cust, acct.CustomerRef); err != nil {
+			return "", &ProviderError{Err: err}
+		}
 		return acct.CustomerRef, nil
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) {

@@ -26,6 +26,7 @@ type fakeProvider struct {
 	createCalls []billing.CheckoutRequest // every call
 	expireCalls []string
 	chargeCalls []billing.ChargeRequest
+	setupCalls  []billing.CardSetupRequest
 	charged     map[string]billing.ChargeResult // the answer per key, as the provider keeps it
 	taken       []billing.Money                 // every amount taken, checkout or charge
 
@@ -132,6 +133,16 @@ func (p *fakeProvider) ParseWebhook(_ http.Header, body []byte) ([]billing.Event
 	}
 	return []billing.Event{ev}, nil
 }
+
+// CreateCardSetup opens a page for saving a card; the fake keeps the requests.
+func (p *fakeProvider) CreateCardSetup(_ context.Context, req billing.CardSetupRequest) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.setupCalls = append(p.setupCalls, req)
+	return "https://pay.example/setup/" + req.Key, nil
+}
+
+func (p *fakeProvider) TestMode() bool { return true }
 
 // pay is the customer paying on the provider's page: it takes the money
 // and returns the event the provider would send, or ok false when the

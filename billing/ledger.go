@@ -108,6 +108,8 @@ func (s *Service) ApplyEvent(ctx context.Context, ev Event) error {
 			return s.chargeEvent(ctx, tx, ev)
 		case EventRefunded:
 			return s.refunded(ctx, tx, ev)
+		case EventCardSaved:
+			return s.cardSaved(ctx, tx, ev)
 		}
 		return nil
 	})

@@ -29,6 +29,26 @@ type Provider interface {
 	// stale signature or a malformed body is an error wrapping
 	// ErrBadWebhook; event types billing does not act on give no events.
 	ParseWebhook(header http.Header, body []byte) ([]Event, error)
+	// CreateCardSetup opens the provider's page where the customer saves a
+	// new card for later charges, without paying; it returns the page's
+	// URL. The card arrives as an EventCardSaved and becomes the one
+	// renewals charge.
+	CreateCardSetup(ctx context.Context, req CardSetupRequest) (string, error)
+	// TestMode reports whether the provider moves only test money (the
+	// sandbox, Stripe with a test key): pages say so, and the test clock
+	// is available only then.
+	TestMode() bool
+}
+
+// CardSetupRequest asks the provider for a page where the customer saves a card.
+type CardSetupRequest struct {
+	Key         string // the portal's id for this request; providers use it as their idempotency key
+	Customer    Customer
+	CustomerRef string
+	Currency    string // the currency later charges will be in
+	ReturnURL   string // where the browser goes once the card is saved
+	CancelURL   string // where it goes when the customer gives up
+	ExpiresAt   time.Time
 }
 
 // ErrCheckoutPaid is a checkout that could not be expired because it was paid.
@@ -107,6 +127,7 @@ const (
 	EventChargeSucceeded EventKind = "charge.succeeded" // an off-session charge settled
 	EventChargeFailed    EventKind = "charge.failed"    // an off-session charge failed
 	EventRefunded        EventKind = "payment.refunded" // some or all of a payment was returned
+	EventCardSaved       EventKind = "card.saved"       // the customer saved a card: renewals charge it from now on
 )
 
 // Event is a verified provider event, reduced to what billing needs.

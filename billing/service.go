@@ -21,6 +21,8 @@ type Service struct {
 	clock       Clock
 	checkoutTTL time.Duration
 	returnURL   func(sessionID string) string
+	cardReturn  string
+	cardCancel  string
 	log         *slog.Logger
 	notify      bool
 	policy      *Policy
@@ -31,11 +33,13 @@ type Service struct {
 
 // Options configures a Service.
 type Options struct {
-	CheckoutTTL time.Duration                 // how long a checkout session stays payable
-	ReturnURL   func(sessionID string) string // where the provider sends the browser back
-	Logger      *slog.Logger
-	Notify      bool    // queue subscription.updated notifications for the app
-	Policy      *Policy // the change policy; nil is DefaultPolicy
+	CheckoutTTL   time.Duration                 // how long a checkout session stays payable
+	ReturnURL     func(sessionID string) string // where the provider sends the browser back
+	CardReturnURL string                        // where the provider sends the browser after a card is saved
+	CardCancelURL string                        // and where when the customer gives up
+	Logger        *slog.Logger
+	Notify        bool    // queue subscription.updated notifications for the app
+	Policy        *Policy // the change policy; nil is DefaultPolicy
 	// Wall is real time, which the worker's claims on due items expire
 	// by (billing time may jump with the test clock); nil uses the
 	// billing clock.
@@ -58,8 +62,8 @@ func NewService(store Store, provider Provider, clock Clock, opts Options) *Serv
 		opts.Wall = clock
 	}
 	return &Service{store: store, provider: provider, clock: clock,
-		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, log: opts.Logger, notify: opts.Notify, policy: opts.Policy,
-		wall: opts.Wall, owner: newID("worker")}
+		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, cardReturn: opts.CardReturnURL, cardCancel: opts.CardCancelURL,
+		log: opts.Logger, notify: opts.Notify, policy: opts.Policy, wall: opts.Wall, owner: newID("worker")}
 }
 
 // Now is billing time.

@@ -31,6 +31,8 @@ type Reader interface {
 	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, int, error)
 	// PaymentAccount returns the user's customer and saved card at a provider, or ErrNotFound.
 	PaymentAccount(ctx context.Context, userID int64, provider string) (PaymentAccount, error)
+	// PaymentAccountByCustomer finds the account of a provider's customer, or ErrNotFound.
+	PaymentAccountByCustomer(ctx context.Context, provider, customerRef string) (PaymentAccount, error)
 	PaymentByRef(ctx context.Context, provider, ref string) (Payment, error)
 	// PaymentForCheckout returns the first payment recorded for a checkout, or ErrNotFound.
 	PaymentForCheckout(ctx context.Context, checkoutID string) (Payment, error)

@@ -7,6 +7,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -224,46 +225,91 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // after losing to a concurrent one.
 const maxTxAttempts = 12
 
+// writeLockKey names the PostgreSQL advisory lock a transaction takes
+// before it runs again after losing to a concurrent one.
+const writeLockKey int64 = 0x706f7274616c // "portal"
+
 // inTx runs fn in one transaction: on SQLite an IMMEDIATE one on the
 // single writer, which makes read-then-write safe; on PostgreSQL a
 // SERIALIZABLE one, which gives the same guarantee across processes by
-// failing one of two conflicting transactions, run again here from the
-// start. So fn must only read and write through q (and set the caller's
-// results), never act outside the database.
+// failing one of two conflicting transactions. A transaction that failed
+// so runs again from the start, holding a lock that every such retry (in
+// every process) takes, as SQLite's writer does: contenders for one row,
+// the invoice counter say, then commit one after another instead of
+// failing each other again. So fn must only read and write through q (and
+// set the caller's results), never act outside the database.
 func (s *Store) inTx(ctx context.Context, fn func(queries) error) error {
 	if s.engine != Postgres {
-		return s.runTx(ctx, nil, fn)
+		return s.runTx(ctx, s.wdb, nil, fn)
 	}
 	opts := &sql.TxOptions{Isolation: sql.LevelSerializable}
 	for attempt := 1; ; attempt++ {
-		err := s.runTx(ctx, opts, fn)
+		var err error
+		if attempt == 1 {
+			err = s.runTx(ctx, s.wdb, opts, fn)
+		} else {
+			err = s.runLocked(ctx, opts, fn)
+		}
 		if err == nil || !isRetryable(err) || attempt == maxTxAttempts {
 			return err
 		}
-		// A short random pause, growing, so the contenders spread out.
-		pause := time.Duration(rand.Int64N(int64(time.Millisecond)<<min(attempt, 6))) + time.Millisecond
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(pause):
+		if attempt > 1 { // lost even in turn (to a first attempt): a short random pause, growing
+			pause := time.Duration(rand.Int64N(int64(time.Millisecond)<<min(attempt, 6))) + time.Millisecond
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(pause):
+			}
 		}
 	}
 }
 
-func (s *Store) runTx(ctx context.Context, opts *sql.TxOptions, fn func(queries) error) error {
-	tx, err := s.wdb.BeginTx(ctx, opts)
+// runLocked runs the transaction on a connection holding the retry lock.
+// The lock is a session lock taken before BEGIN: taken inside the
+// transaction, its snapshot would predate the wait.
+func (s *Store) runLocked(ctx context.Context, opts *sql.TxOptions, fn func(queries) error) error {
+	conn, err := s.wdb.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("db: connection: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, writeLockKey); err != nil {
+		return fmt.Errorf("db: write lock: %w", err)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, writeLockKey); err != nil {
+			// Drop the connection, and the lock with it, rather than
+			// pool a connection that still holds it.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return s.runTx(ctx, conn, opts, fn)
+}
+
+// beginner is what *sql.DB and *sql.Conn share.
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+func (s *Store) runTx(ctx context.Context, on beginner, opts *sql.TxOptions, fn func(queries) error) error {
+	tx, err := on.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
 	q := s.queries
 	q.q, q.tx, q.unprepared = tx, tx, new([]string)
-	// Statements first seen inside a transaction are prepared on the writer
-	// once the transaction has let go of its only connection.
-	defer func() {
-		for _, query := range *q.unprepared {
-			_, _ = s.write.get(ctx, query)
-		}
-	}()
+	// On SQLite, statements first seen inside a transaction are prepared
+	// on the writer once the transaction has let go of its only
+	// connection. (pgx keeps its own per-connection statement cache, and a
+	// retried PostgreSQL transaction must not wait for a pooled connection
+	// while it holds the retry lock.)
+	if s.engine == SQLite {
+		defer func() {
+			for _, query := range *q.unprepared {
+				_, _ = s.write.get(ctx, query)
+			}
+		}()
+	}
 	if err := fn(q); err != nil {
 		_ = tx.Rollback()
 		return err

@@ -117,6 +117,17 @@ func (q queries) PaymentAccount(ctx context.Context, userID int64, provider stri
 	return a, notFound(err, fmt.Sprintf("payment account of user %d at %s", userID, provider))
 }
 
+// PaymentAccountByCustomer finds the account of a provider's customer.
+func (q queries) PaymentAccountByCustomer(ctx context.Context, provider, customerRef string) (billing.PaymentAccount, error) {
+	var userID int64
+	err := q.queryRow(ctx, `SELECT user_id FROM payment_accounts WHERE provider = ? AND customer_ref = ? AND customer_ref <> ''
+		ORDER BY user_id LIMIT 1`, provider, customerRef).Scan(&userID)
+	if err != nil {
+		return billing.PaymentAccount{}, notFound(err, fmt.Sprintf("payment account of customer %s at %s", customerRef, provider))
+	}
+	return q.PaymentAccount(ctx, userID, provider)
+}
+
 // SavePaymentAccount stores the user's customer and card at a provider.
 func (q queries) SavePaymentAccount(ctx context.Context, a billing.PaymentAccount) error {
 	_, err := q.exec(ctx, `INSERT INTO payment_accounts (user_id, provider, customer_ref, card_ref, card_brand, card_last4,

@@ -82,7 +82,10 @@ func Seed(ctx context.Context, accounts Accounts, store billing.Store, cards Car
 				}
 			}
 			sub.UpdatedAt = now
-			return tx.UpdateSubscription(ctx, sub)
+			if err := tx.UpdateSubscription(ctx, sub); err != nil {
+				return err
+			}
+			return tx.SavePaymentAccount(ctx, demoCard(u.ID, p.cardFails, now))
 		})
 		if err != nil {
 			return fmt.Errorf("demo: %s subscription: %w", p.email, err)
@@ -94,6 +97,18 @@ func Seed(ctx context.Context, accounts Accounts, store billing.Store, cards Car
 		}
 	}
 	return nil
+}
+
+// demoCard is the sandbox card a paying demo customer has on file: the
+// test card that declines for carol, the one that works for the others.
+func demoCard(userID int64, fails bool, now time.Time) billing.PaymentAccount {
+	customerRef := fmt.Sprintf("sbx_cus_%d", userID)
+	last4 := "4242"
+	if fails {
+		last4 = "0002"
+	}
+	return billing.PaymentAccount{UserID: userID, Provider: sandbox.Name, CustomerRef: customerRef, UpdatedAt: now,
+		Card: billing.PaymentMethod{Ref: "sbx_card_" + customerRef + "_" + last4, Brand: "visa", Last4: last4, ExpMonth: 12, ExpYear: now.Year() + 2}}
 }
 
 // recordPaid puts the payment that paid a demo invoice in the ledger, as

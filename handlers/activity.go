@@ -83,7 +83,7 @@ func activityDetail(e billing.AuditEntry, prices map[string]string) string {
 		if m := auditCredit.FindStringSubmatch(e.After); m != nil {
 			return m[1]
 		}
-	case "api_token.created":
+	case "api_token.created", "card.saved":
 		return e.After
 	case "api_token.revoked":
 		return e.Before

@@ -76,6 +76,7 @@ var activityWords = map[string]string{
 	"subscription.canceled_unpaid": "Subscription cancelled after unpaid renewal", "payment.credited": "Payment added to account credit",
 	"payment.refunded": "Payment refunded", "overdue.paid_from_credit": "Overdue payment made from account credit",
 	"api_token.created": "API token created", "api_token.revoked": "API token revoked",
+	"card.saved":            "Card for renewals changed",
 	"impersonation.started": "Your account manager started helping you", "impersonation.stopped": "Your account manager finished helping you",
 }
 
@@ -88,6 +89,8 @@ func activityRows(entries []billing.AuditEntry, self int64, prices map[string]st
 		}
 		by := "Automatic"
 		switch {
+		case e.Action == "card.saved":
+			by = "Payment provider" // it reports a card saved on its page
 		case e.Actor.Email == billing.ProviderActor.Email:
 			by = "After your payment"
 		case e.Impersonated:

@@ -96,7 +96,11 @@ func (h *Handlers) describeReturn(c *gin.Context, p *views.ReturnPage, cs billin
 		p.Outcome, p.Heading = "declined", "Payment declined"
 		p.Message = "Your payment did not go through and nothing was charged. Your plan has not changed. " +
 			"You can try again; if your bank keeps declining, it can tell you why."
-		p.Actions = []views.Action{retry, home}
+		p.Actions = []views.Action{retry}
+		if canEditCard(c) {
+			p.Actions = append(p.Actions, views.Action{Label: "Use another card", PostURL: "/billing/payment-method"})
+		}
+		p.Actions = append(p.Actions, home)
 	case cs.Status == billing.CheckoutExpired:
 		// Closed here only after the provider confirmed it can no longer take payment.
 		p.Outcome, p.Heading = "expired", "Checkout expired"

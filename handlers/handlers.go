@@ -137,7 +137,7 @@ func (h *Handlers) render(c *gin.Context, status int, comp templ.Component) {
 
 // basePage fills the layout's fields for the signed-in user, if any.
 func (h *Handlers) basePage(c *gin.Context, title string) views.Page {
-	p := views.Page{Title: title, Brand: h.brandView()}
+	p := views.Page{Title: title, Brand: h.brandView(), TestMode: h.Billing.TestMode()}
 	id, ok := Identity(c)
 	if !ok {
 		return p

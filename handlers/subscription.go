@@ -59,6 +59,12 @@ func (h *Handlers) renderSubscription(c *gin.Context, status int, interval billi
 		p.Intervals = append(p.Intervals, views.IntervalOption{Label: i.Label(), URL: "/subscription?interval=" + i.Key(), Current: i == interval})
 	}
 	p.Nav, p.Flash = "subscription", flash
+	if p.Card, err = h.cardOnFile(c, sub); err != nil {
+		return err
+	}
+	if p.Notice != nil && sub.Status == billing.Overdue && canEditCard(c) {
+		p.Notice.Actions = append(p.Notice.Actions, views.Action{Label: "Use another card", PostURL: "/billing/payment-method"})
+	}
 	if p.Embed != nil && changeNotices[c.Query("notice")] {
 		p.PlanChanged = sub.Plan.ID
 	}
@@ -144,6 +150,8 @@ var notices = map[string]string{
 	"cancelled":    "Your subscription is cancelled. You keep your plan until the end of the period you paid for.",
 	"resumed":      "Welcome back: your subscription will renew as usual.",
 	"overdue_paid": "Your account credit paid the overdue amount: your plan is active again and nothing was charged.",
+	"card_saved": "Your new card is saved with the payment provider. Renewals and retries use it from now on; " +
+		"if it is not shown below yet, the provider is still confirming it (usually a few seconds).",
 }
 
 // subscriptionNotice explains a payment problem or a coming end, with the

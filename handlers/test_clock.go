@@ -18,7 +18,7 @@ import (
 	"github.com/billingportal/portal/views"
 )
 
-// TestClock moves billing time forward; only the sandbox provider has one.
+// TestClock moves billing time forward; only in test mode (the sandbox, or a Stripe test key).
 type TestClock interface {
 	Advance(ctx context.Context, d time.Duration) error
 }
@@ -96,7 +96,7 @@ func (h *Handlers) serverKey(c *gin.Context) bool {
 // TestClockAdvanceAPI is POST /api/v1/test-clock/advance {"duration": "720h"}.
 func (h *Handlers) TestClockAdvanceAPI(c *gin.Context) {
 	if h.TestClock == nil {
-		jsonError(c, http.StatusNotFound, "The test clock exists only with the sandbox payment provider.")
+		jsonError(c, http.StatusNotFound, "The test clock exists only in test mode: with the sandbox, or Stripe with a test key (sk_test_).")
 		return
 	}
 	if !h.serverKey(c) {

@@ -12,6 +12,7 @@ type Page struct {
 	Impersonation *Impersonation
 	Embed         *Embed // set when the portal runs inside an app's frame
 	PlanChanged   string // plan id, when the page follows a change the embedding app should hear of
+	TestMode      bool   // the payment provider moves only test money
 }
 
 // Brand is the operator's brand as the layout shows it.
@@ -120,10 +121,19 @@ type PlanCard struct {
 	Scheduled   string // when a scheduled change to this plan starts, e.g. "Starts on 1 March 2027"
 }
 
+// CardOnFile is the card renewals charge, as the customer recognises it.
+type CardOnFile struct {
+	Label   string // "Visa ending 4242"; "" when no card is saved
+	Expiry  string // "Expires 12/2029"
+	Expired bool
+	CanEdit bool // the customer may replace it here (not while a manager acts, nor in an app's frame)
+}
+
 // SubscriptionPage is the customer's home.
 type SubscriptionPage struct {
 	Page
 	Current   CurrentPlan
+	Card      *CardOnFile // nil when there is nothing to show
 	Notice    *Notice
 	Scheduled *Scheduled
 	Intervals []IntervalOption // the intervals the catalogue sells, shortest first

@@ -79,7 +79,7 @@ func TestClock(p TestClockPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p class=\"mt-4 rounded-lg bg-slate-100 p-4 text-sm\">The test clock exists only with the sandbox payment provider.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p class=\"mt-4 rounded-lg bg-slate-100 p-4 text-sm\">The test clock exists only in test mode: with the sandbox, or Stripe with a test key (sk_test_).</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

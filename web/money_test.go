@@ -149,6 +149,8 @@ func TestManagersSeeTheHealthOfTheBooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantBody(t, m.Get("/manage/health"), `data-testid="books-violations"`, "credit-balance", "credit 500 but its entries add up to 0")
+	js := m.Do(http.MethodGet, "/manage/health", nil, "Accept", "application/json")
+	wantBody(t, js, `"clean":false`, `"rule":"credit-balance"`)
 	customer := srv.NewClient(t)
 	customer.Login("bob@example.com")
 	wantStatus(t, customer.Get("/manage/health"), http.StatusNotFound)

@@ -75,6 +75,7 @@ func routes(r *gin.Engine, h *handlers.Handlers, cookies *sessionCookies, d Deps
 	customer.POST("/billing/details", h.SaveBillingDetails)
 	customer.GET("/settings/emails", h.EmailPrefsPage)
 	customer.POST("/settings/emails", h.SaveEmailPrefs)
+	customer.POST("/billing/payment-method", h.PaymentMethodUpdate)
 
 	// Stopping is done from the customer's session, so it sits outside the
 	// managers-only group.

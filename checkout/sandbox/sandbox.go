@@ -63,7 +63,16 @@ type Session struct {
 	Attempts      int
 	NextAttemptAt time.Time
 	LastError     string
+	Kind          string // KindPayment or KindSetup
+	CancelURL     string // setup sessions: where "Cancel" goes
+	Card          Card   // setup sessions: the test card saved
 }
+
+// Session kinds: a payment, or saving a card without paying.
+const (
+	KindPayment = "payment"
+	KindSetup   = "setup"
+)
 
 // PaymentRef is the sandbox's reference for the money a session took.
 func (s Session) PaymentRef() string { return "sbx_pay_" + s.ID }
@@ -106,8 +115,9 @@ type Card4 struct {
 
 // Event types.
 const (
-	EventPaid     = "checkout.paid"
-	EventDeclined = "checkout.declined"
+	EventPaid      = "checkout.paid"
+	EventDeclined  = "checkout.declined"
+	EventCardSaved = "card.saved"
 )
 
 // Clock tells time.
@@ -199,6 +209,72 @@ func (p *Provider) Charge(ctx context.Context, req billing.ChargeRequest) (billi
 	return res, nil
 }
 
+// CreateCardSetup opens the sandbox's page for saving a new test card.
+func (p *Provider) CreateCardSetup(ctx context.Context, req billing.CardSetupRequest) (string, error) {
+	s, err := p.store.createSession(ctx, Session{
+		ID: "sbx_setup_" + randomHex(12), ClientRef: req.Key, CustomerRef: req.CustomerRef, Amount: billing.Money{Currency: req.Currency},
+		Description: "Save a card for your renewals", Email: req.Customer.Email, ReturnURL: req.ReturnURL, CancelURL: req.CancelURL,
+		Status: Open, CreatedAt: p.clock.Now(), ExpiresAt: req.ExpiresAt, Kind: KindSetup,
+	})
+	if err != nil {
+		return "", err
+	}
+	return p.PaymentURL(s.ID), nil
+}
+
+// TestMode implements billing.Provider: the sandbox never moves real money.
+func (p *Provider) TestMode() bool { return true }
+
+// SaveCard completes a card-setup session with the test card the customer
+// chose: later charges answer as that card does. The event tells the
+// portal; a second click saves nothing more.
+func (p *Provider) SaveCard(ctx context.Context, id string, card Card) (Session, error) {
+	s, err := p.Session(ctx, id)
+	if err != nil {
+		return Session{}, err
+	}
+	switch {
+	case s.Kind != KindSetup:
+		return s, ErrNotPayable
+	case s.Status == Paid:
+		return s, nil
+	case s.Status != Open:
+		return s, ErrNotPayable
+	}
+	saved, err := p.store.saveSetupCard(ctx, id, card, "evt_"+randomHex(12), p.wall.Now())
+	if err != nil {
+		return Session{}, err
+	}
+	if s, err = p.store.session(ctx, id); err != nil || !saved {
+		return s, err
+	}
+	if err := p.store.SetCard(ctx, s.Email, card); err != nil {
+		return Session{}, err
+	}
+	p.attempt(ctx, s)
+	return s, nil
+}
+
+// testCards are the sandbox's test cards, as a customer picks them.
+var testCards = []struct {
+	Card  Card
+	Last4 string
+	Label string
+}{
+	{CardWorks, "4242", "Visa ending 4242: charges succeed"},
+	{CardDeclines, "0002", "Visa ending 0002: charges are declined"},
+	{CardNeedsConfirm, "3155", "Visa ending 3155: the bank asks for 3-D Secure"},
+}
+
+func last4(c Card) string {
+	for _, tc := range testCards {
+		if tc.Card == c {
+			return tc.Last4
+		}
+	}
+	return "4242"
+}
+
 // PaymentURL is where the customer pays for session id.
 func (p *Provider) PaymentURL(id string) string { return p.baseURL + "/sandbox/checkout/" + id }
 
@@ -243,6 +319,8 @@ func (p *Provider) Complete(ctx context.Context, id string, pay bool) (Session, 
 		return Session{}, err
 	}
 	switch {
+	case s.Kind == KindSetup:
+		return s, ErrNotPayable // a card page saves a card (SaveCard); it takes no payment
 	case s.Status == Paid || s.Status == Declined:
 		return s, nil // already done: the same outcome, no second charge
 	case s.Status != Open:
@@ -358,6 +436,12 @@ func (p *Provider) event(s Session) Event {
 	ev := Event{ID: s.EventID, Type: EventDeclined, Created: p.wall.Now().Unix(), Data: EventData{
 		CheckoutRef: s.ID, ClientReference: s.ClientRef, CustomerRef: s.CustomerRef, Amount: s.Amount.Amount, Currency: s.Amount.Currency,
 	}}
+	if s.Kind == KindSetup {
+		ev.Type = EventCardSaved
+		ev.Data.Card = &Card4{Ref: "sbx_card_" + s.CustomerRef + "_" + last4(s.Card), Brand: "visa", Last4: last4(s.Card),
+			ExpMonth: 12, ExpYear: s.PaidAt.Year() + 3}
+		return ev
+	}
 	if s.Status == Paid {
 		ev.Type, ev.Data.PaymentRef = EventPaid, s.PaymentRef()
 		ev.Data.Card = &Card4{Ref: "sbx_card_" + s.CustomerRef, Brand: "visa", Last4: "4242", ExpMonth: 12, ExpYear: s.PaidAt.Year() + 3}
@@ -400,6 +484,11 @@ func ParseEvent(body []byte) (billing.Event, error) {
 		}
 	case EventDeclined:
 		out.Kind = billing.EventCheckoutFailed
+	case EventCardSaved:
+		out.Kind = billing.EventCardSaved
+		if ev.Data.Card == nil || ev.Data.CustomerRef == "" {
+			return billing.Event{}, errors.New("sandbox event: a saved card needs data.card and data.customer_ref")
+		}
 	default:
 		return billing.Event{}, fmt.Errorf("sandbox event: unknown type %q", ev.Type)
 	}

@@ -44,14 +44,14 @@ func OpenStore(ctx context.Context, db *sql.DB, postgres bool, migrate Migrator)
 }
 
 const sessionColumns = `id, client_ref, customer_ref, amount, currency, description, email, return_url, status, event_id,
-	created_at, expires_at, paid_at, delivered_at, attempts, next_attempt_at, last_error`
+	created_at, expires_at, paid_at, delivered_at, attempts, next_attempt_at, last_error, kind, cancel_url, card`
 
 func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var s Session
 	var created, expires, next int64
 	var paid, delivered sql.NullInt64
 	err := row.Scan(&s.ID, &s.ClientRef, &s.CustomerRef, &s.Amount.Amount, &s.Amount.Currency, &s.Description, &s.Email,
-		&s.ReturnURL, &s.Status, &s.EventID, &created, &expires, &paid, &delivered, &s.Attempts, &next, &s.LastError)
+		&s.ReturnURL, &s.Status, &s.EventID, &created, &expires, &paid, &delivered, &s.Attempts, &next, &s.LastError, &s.Kind, &s.CancelURL, &s.Card)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("sandbox: session: %w", billing.ErrNotFound)
 	}
@@ -70,10 +70,14 @@ func fromNull(v sql.NullInt64) time.Time {
 // createSession stores s, or returns the session already stored for
 // s.ClientRef, which makes CreateCheckout idempotent.
 func (st *Store) createSession(ctx context.Context, s Session) (Session, error) {
+	if s.Kind == "" {
+		s.Kind = KindPayment
+	}
 	_, err := st.db.ExecContext(ctx, `INSERT INTO sandbox_sessions (id, client_ref, customer_ref, amount, currency, description,
-		email, return_url, status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_ref) DO NOTHING`,
+		email, return_url, status, created_at, expires_at, kind, cancel_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (client_ref) DO NOTHING`,
 		s.ID, s.ClientRef, s.CustomerRef, s.Amount.Amount, s.Amount.Currency, s.Description, s.Email, s.ReturnURL, s.Status,
-		s.CreatedAt.Unix(), s.ExpiresAt.Unix())
+		s.CreatedAt.Unix(), s.ExpiresAt.Unix(), s.Kind, s.CancelURL)
 	if err != nil {
 		return Session{}, fmt.Errorf("sandbox: create session: %w", err)
 	}
@@ -92,6 +96,18 @@ func (st *Store) closeSession(ctx context.Context, id string, to Status, eventID
 		WHERE id = ? AND status = 'open'`, to, eventID, at.Unix(), at.Unix(), id)
 	if err != nil {
 		return false, fmt.Errorf("sandbox: close session: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// saveSetupCard completes an open card-setup session with the test card
+// chosen and queues its event; false when it was no longer open.
+func (st *Store) saveSetupCard(ctx context.Context, id string, card Card, eventID string, at time.Time) (bool, error) {
+	res, err := st.db.ExecContext(ctx, `UPDATE sandbox_sessions SET status = 'paid', card = ?, event_id = ?, paid_at = ?,
+		next_attempt_at = ? WHERE id = ? AND status = 'open' AND kind = 'setup'`, int(card), eventID, at.Unix(), at.Unix(), id)
+	if err != nil {
+		return false, fmt.Errorf("sandbox: save card: %w", err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err

@@ -1,6 +1,6 @@
 -- +goose Up
 -- The portal's schema on PostgreSQL, in one file: the state SQLite's
--- migrations 00001-00007, 00020, 00030, 00040-00043 and 00060 leave. PostgreSQL support
+-- migrations 00001-00007, 00020, 00030, 00040-00043, 00050 and 00060 leave. PostgreSQL support
 -- is new, so there is no older PostgreSQL database to carry forward; once
 -- it is released, each schema change gets a file here with the number of
 -- its SQLite migration.
@@ -313,6 +313,8 @@ CREATE TABLE payment_accounts (
     updated_at     BIGINT  NOT NULL,
     PRIMARY KEY (user_id, provider)
 );
+-- A provider's events name its customer; the portal finds the user by it (SQLite's 00050).
+CREATE INDEX payment_accounts_by_customer ON payment_accounts (provider, customer_ref);
 
 -- One row that /healthz rewrites to prove the database still takes writes.
 CREATE TABLE health_probe (

@@ -1,6 +1,6 @@
 -- +goose Up
 -- The sandbox provider's own records on PostgreSQL, as the SQLite
--- migrations 00001-00002 leave them, in one file.
+-- migrations 00001-00003 leave them, in one file.
 CREATE TABLE IF NOT EXISTS sandbox_sessions (
     id              TEXT    PRIMARY KEY,
     client_ref      TEXT    NOT NULL UNIQUE,
@@ -18,7 +18,11 @@ CREATE TABLE IF NOT EXISTS sandbox_sessions (
     paid_at         BIGINT,
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at BIGINT  NOT NULL DEFAULT 0,
-    last_error      TEXT    NOT NULL DEFAULT ''
+    last_error      TEXT    NOT NULL DEFAULT '',
+    -- 'setup' sessions save a card without paying; card is the test card chosen.
+    kind            TEXT    NOT NULL DEFAULT 'payment' CHECK (kind IN ('payment', 'setup')),
+    cancel_url      TEXT    NOT NULL DEFAULT '',
+    card            INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sandbox_sessions_queue ON sandbox_sessions (next_attempt_at) WHERE delivered_at IS NULL AND event_id <> '';
 
