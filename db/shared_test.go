@@ -2,9 +2,11 @@ package db_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/billingportal/portal/billing"
 	"github.com/billingportal/portal/db/dbtest"
 )
 
@@ -48,5 +50,42 @@ func TestWorkClaims(t *testing.T) {
 	}
 	if !claim("c", now.Add(53*time.Second)) {
 		t.Fatal("a released item was not claimed")
+	}
+}
+
+// Read-then-write transactions on one row from many goroutines at once
+// (on PostgreSQL they fail each other and run again, in turn) lose no
+// update: the credit counts every one.
+func TestConcurrentReadThenWriteTransactionsLoseNothing(t *testing.T) {
+	ctx := context.Background()
+	s := dbtest.New(t)
+	uid := dbtest.Customer(t, s, "hot@example.com", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	const writers = 24
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for i := 0; i < writers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.InTx(ctx, func(tx billing.Tx) error {
+				sub, err := tx.Subscription(ctx, uid)
+				if err != nil {
+					return err
+				}
+				sub.Credit++
+				return tx.UpdateSubscription(ctx, sub)
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub, err := s.Subscription(ctx, uid)
+	if err != nil || sub.Credit != writers {
+		t.Fatalf("credit %d after %d increments (%v)", sub.Credit, writers, err)
 	}
 }
