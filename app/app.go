@@ -209,7 +209,7 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 	// The test clock's offset and the sign-in throttle live in the
 	// database, so they survive restarts and every process sharing a
 	// PostgreSQL database reads the same ones.
-	billingClock, err := clock.NewStoredOffset(ctx, cfg.Wall, store, store.Engine() == db.Postgres)
+	billingClock, err := clock.NewStoredOffset(ctx, cfg.Wall, store)
 	if err != nil {
 		return nil, err
 	}
@@ -253,9 +253,16 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		return nil, err
 	}
 	// The test clock moves billing time only where no real money moves.
+	// On PostgreSQL, where several processes may share the database, its
+	// offset is then read on every reading, so an advance through one
+	// process holds at once in all; otherwise it cannot move, and is read
+	// once.
 	var testClock handlers.TestClock
 	if provider.TestMode() {
 		testClock = billingClock
+		if store.Engine() == db.Postgres {
+			billingClock.Share()
+		}
 	}
 	if cfg.Demo {
 		if err := demo.Seed(ctx, accounts, store, sandboxStore, billingClock.Now()); err != nil {

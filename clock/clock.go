@@ -59,13 +59,21 @@ type OffsetStore interface {
 func NewOffset(base Clock) *Offset { return &Offset{base: base} }
 
 // NewStoredOffset returns a clock whose offset is kept in store, starting
-// from the stored one. shared rereads it on every reading.
-func NewStoredOffset(ctx context.Context, base Clock, store OffsetStore, shared bool) (*Offset, error) {
+// from the stored one.
+func NewStoredOffset(ctx context.Context, base Clock, store OffsetStore) (*Offset, error) {
 	offset, err := store.TestClockOffset(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("clock: test clock offset: %w", err)
 	}
-	return &Offset{base: base, offset: offset, store: store, shared: shared}, nil
+	return &Offset{base: base, offset: offset, store: store}, nil
+}
+
+// Share makes a stored clock reread its offset on every reading, for
+// several processes whose test clock may move through any of them.
+func (c *Offset) Share() {
+	c.mu.Lock()
+	c.shared = c.store != nil
+	c.mu.Unlock()
 }
 
 // readTimeout bounds reading a shared offset; past it the last offset read
@@ -77,7 +85,10 @@ const readTimeout = 2 * time.Second
 // (one at a time), so each sees every advance committed before it asked,
 // however many ask at once.
 func (c *Offset) Now() time.Time {
-	if c.shared {
+	c.mu.Lock()
+	shared := c.shared
+	c.mu.Unlock()
+	if shared {
 		if r := c.join(); r.err == nil {
 			c.mu.Lock()
 			c.offset = max(c.offset, r.offset) // never backwards, even past a failed read
