@@ -31,9 +31,9 @@ test: fmt-check vet check-generated browser-deps pdf-deps
 	@$(MAKE) --no-print-directory test-postgres
 
 # The packages whose tests also run on PostgreSQL: the store, the sign-in throttle, the money (service, ledger,
-# model test), the payment providers, the demo data, the app notifications, the HTTP and API tests, and the
-# two-process test.
-POSTGRES_PACKAGES := ./db/... ./account/ ./billing/ ./checkout/... ./demo/ ./notify/ ./web/ .
+# model test), the payment providers, the demo data, mail (several senders on one outbox), invoice PDFs, the app
+# notifications, the HTTP and API tests, and the two-process test.
+POSTGRES_PACKAGES := ./db/... ./account/ ./billing/ ./checkout/... ./demo/ ./email/ ./invoicepdf/ ./notify/ ./web/ .
 
 ## test-postgres: start a throw-away PostgreSQL cluster (installing postgresql when missing), run those tests on it, stop it
 test-postgres:
