@@ -3,6 +3,8 @@
 //	go run . -demo                          serve with demo data on http://127.0.0.1:8080
 //	go run . create-user -email x@y -role manager   create an account (password on stdin)
 //	go run . check [-db billing.db]                 verify the books; exit 1 listing each violation
+//	                                                (DATABASE_URL or -database-url: on PostgreSQL)
+//	go run . backup [-db billing.db] FILE           an online, consistent copy of the SQLite database
 package main
 
 import (
@@ -53,12 +55,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return createUser(ctx, args[1:], getenv, stdin, stdout)
 		case "check":
 			return checkBooks(ctx, args[1:], getenv, stdout)
+		case "backup":
+			return backup(ctx, args[1:], getenv, stdout)
 		}
 	}
 	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", envOr(getenv, "ADDR", "127.0.0.1:8080"), "listen address (ADDR)")
 	dbPath := fs.String("db", envOr(getenv, "DATABASE_PATH", "billing.db"), "SQLite file (DATABASE_PATH)")
+	dbURL := fs.String("database-url", getenv("DATABASE_URL"), "postgres://… URL of a PostgreSQL database (DATABASE_URL); used instead of -db when set")
 	baseURL := fs.String("base-url", getenv("BASE_URL"), "URL browsers use to reach the portal (BASE_URL); default http://<addr>")
 	demoData := fs.Bool("demo", false, "seed the demo accounts if absent, and serve the example app that embeds the portal")
 	pprofAddr := fs.String("pprof-addr", getenv("PPROF_ADDR"), "serve Go's profiler on this address (PPROF_ADDR), e.g. 127.0.0.1:6060; off when empty")
@@ -83,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		*baseURL = "http://" + ln.Addr().String()
 	}
 	cfg := app.Config{
-		DBPath: *dbPath, BaseURL: *baseURL, Demo: *demoData, Logger: logger,
+		DBPath: *dbPath, DatabaseURL: *dbURL, BaseURL: *baseURL, Demo: *demoData, Logger: logger,
 		SessionSecret: getenv("SESSION_SECRET"), WebhookSecret: getenv("SANDBOX_WEBHOOK_SECRET"), APIKey: getenv("BILLING_API_KEY"),
 		EmbedOrigins: splitList(getenv("EMBED_ORIGINS")), CheckoutProvider: getenv("CHECKOUT_PROVIDER"),
 		StripeSecretKey: getenv("STRIPE_SECRET_KEY"), StripeWebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"), StripeAPIBase: getenv("STRIPE_API_BASE"),
@@ -183,7 +188,11 @@ func serve(ctx context.Context, ln net.Listener, a *app.App, logger *slog.Logger
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("portal listening", "url", a.Config.BaseURL, "demo", a.Config.Demo, "db", a.Config.DBPath)
+	where := a.Config.DBPath
+	if a.Store.Engine() == db.Postgres {
+		where = "postgres" // not the URL, which may hold a password
+	}
+	logger.Info("portal listening", "url", a.Config.BaseURL, "demo", a.Config.Demo, "db", where)
 	a.Start(ctx)
 	select {
 	case err := <-errc:
@@ -220,6 +229,7 @@ func createUser(ctx context.Context, args []string, getenv func(string) string, 
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", "manager", "customer or manager")
 	dbPath := fs.String("db", envOr(getenv, "DATABASE_PATH", "billing.db"), "SQLite file (DATABASE_PATH)")
+	dbURL := fs.String("database-url", getenv("DATABASE_URL"), "postgres://… URL (DATABASE_URL); used instead of -db when set")
 	configPath := fs.String("config", getenv("PORTAL_CONFIG"), "the configuration file (PORTAL_CONFIG); without it the stored catalogue is used")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -239,7 +249,7 @@ func createUser(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil && line == "" {
 		return fmt.Errorf("create-user: read password from stdin: %w", err)
 	}
-	a, err := app.New(ctx, app.Config{DBPath: *dbPath, BaseURL: "http://127.0.0.1", Portal: portal, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a, err := app.New(ctx, app.Config{DBPath: *dbPath, DatabaseURL: *dbURL, BaseURL: "http://127.0.0.1", Portal: portal, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err
 	}
@@ -258,13 +268,17 @@ func checkBooks(ctx context.Context, args []string, getenv func(string) string, 
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	dbPath := fs.String("db", envOr(getenv, "DATABASE_PATH", "billing.db"), "SQLite file (DATABASE_PATH)")
+	dbURL := fs.String("database-url", getenv("DATABASE_URL"), "postgres://… URL (DATABASE_URL); used instead of -db when set")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if _, err := os.Stat(*dbPath); err != nil {
+	target, name := *dbPath, *dbPath
+	if *dbURL != "" {
+		target, name = *dbURL, "the PostgreSQL database"
+	} else if _, err := os.Stat(*dbPath); err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
-	store, err := db.Open(ctx, *dbPath)
+	store, err := db.Open(ctx, target)
 	if err != nil {
 		return err
 	}
@@ -274,13 +288,47 @@ func checkBooks(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	if len(vs) == 0 {
-		fmt.Fprintf(stdout, "The books of %s are clean: no violations.\n", *dbPath)
+		fmt.Fprintf(stdout, "The books of %s are clean: no violations.\n", name)
 		return nil
 	}
 	for _, v := range vs {
 		fmt.Fprintf(stdout, "%s\t%s: %s\n", v.Rule, v.Subject, v.Detail)
 	}
-	return fmt.Errorf("check: %d violations in the books of %s", len(vs), *dbPath)
+	return fmt.Errorf("check: %d violations in the books of %s", len(vs), name)
+}
+
+// backup copies the SQLite database to a new file while the portal may be
+// running; PostgreSQL is backed up with its own tools.
+func backup(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dbPath := fs.String("db", envOr(getenv, "DATABASE_PATH", "billing.db"), "SQLite file (DATABASE_PATH)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if getenv("DATABASE_URL") != "" {
+		return errors.New("backup: DATABASE_URL is set: back up PostgreSQL with pg_dump (see README, Backups)")
+	}
+	if fs.NArg() != 1 {
+		return errors.New("backup: name the file to write: go run . backup [-db billing.db] FILE")
+	}
+	to := fs.Arg(0)
+	if _, err := os.Stat(*dbPath); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if _, err := os.Stat(to); err == nil {
+		return fmt.Errorf("backup: %s exists; choose a new file name, a backup never overwrites", to)
+	}
+	store, err := db.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Backup(ctx, to); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Backed up %s to %s.\n", *dbPath, to)
+	return nil
 }
 
 // servePprof exposes Go's profiler on its own listener, never on the

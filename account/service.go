@@ -43,6 +43,10 @@ type Config struct {
 	PasswordCost int
 	// Passwords stores reset links and password changes.
 	Passwords PasswordStore
+	// Throttles keeps the counts of the reset-link throttle (apart from
+	// the sign-in throttle's, under their own prefix); nil keeps them in
+	// memory.
+	Throttles ThrottleStore
 	// ResetMail composes the reset mail; ResetURL makes a token's link.
 	ResetMail ResetMailer
 	ResetURL  func(token string) string
@@ -62,7 +66,14 @@ func NewService(store Store, tokens TokenStore, clock Clock, throttle Limiter, c
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), cfg.PasswordCost)
 	return &Service{store: store, tokens: tokens, clock: clock, throttle: throttle, idle: cfg.IdleTimeout, absolute: cfg.AbsoluteTimeout,
 		cost: cfg.PasswordCost, dummyHash: dummy, passwords: cfg.Passwords, resetMail: cfg.ResetMail, resetURL: cfg.ResetURL,
-		resets: NewThrottle(clock, time.Hour, resetsPerAccount, resetsPerAddress, 0)}
+		resets: NewThrottle(PrefixedThrottleStore(throttles(cfg), "reset/"), clock, time.Hour, resetsPerAccount, resetsPerAddress, 0)}
+}
+
+func throttles(cfg Config) ThrottleStore {
+	if cfg.Throttles == nil {
+		return NewMemoryThrottleStore()
+	}
+	return cfg.Throttles
 }
 
 // MinPasswordLength is the shortest password accepted for new accounts.

@@ -1,18 +1,30 @@
-package account
+package account_test
 
 import (
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/billingportal/portal/account"
 	"github.com/billingportal/portal/clock"
+	"github.com/billingportal/portal/db/dbtest"
 )
 
-func TestThrottle(t *testing.T) {
+// stores runs a throttle test on each place the counts can live: this
+// process's memory, and the database every process shares (on SQLite, or
+// on PostgreSQL when dbtest says so).
+func stores(t *testing.T, test func(t *testing.T, store account.ThrottleStore)) {
+	t.Run("memory", func(t *testing.T) { test(t, account.NewMemoryThrottleStore()) })
+	t.Run("database", func(t *testing.T) { test(t, dbtest.New(t).Throttle()) })
+}
+
+func TestThrottle(t *testing.T) { stores(t, testThrottle) }
+
+func testThrottle(t *testing.T, store account.ThrottleStore) {
 	clk := clock.NewFixed(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
-	th := NewThrottle(clk, 15*time.Minute, 3, 5, time.Second)
+	th := account.NewThrottle(store, clk, 15*time.Minute, 3, 5, time.Second)
 	for i := 0; i < 3; i++ {
-		if w := th.Check("a@x", "1.1.1.1"); w != (Verdict{}) {
+		if w := th.Check("a@x", "1.1.1.1"); w != (account.Verdict{}) {
 			t.Fatalf("attempt %d throttled", i)
 		}
 		th.Fail("a@x", "1.1.1.1")
@@ -21,7 +33,7 @@ func TestThrottle(t *testing.T) {
 	if w := th.Check("a@x", "2.2.2.2"); w.Wait != 12*time.Minute {
 		t.Fatalf("account limit: wait %s, want 12m (until the first failure leaves the window)", w.Wait)
 	}
-	if w := th.Check("b@x", "1.1.1.1"); w != (Verdict{}) {
+	if w := th.Check("b@x", "1.1.1.1"); w != (account.Verdict{}) {
 		t.Fatal("another account from the same address is throttled below the address limit")
 	}
 	th.Fail("b@x", "1.1.1.1")
@@ -30,7 +42,7 @@ func TestThrottle(t *testing.T) {
 		t.Fatal("address limit not enforced")
 	}
 	clk.Advance(15 * time.Minute)
-	if w := th.Check("a@x", "1.1.1.1"); w != (Verdict{}) {
+	if w := th.Check("a@x", "1.1.1.1"); w != (account.Verdict{}) {
 		t.Fatalf("still throttled after the window: %+v", w)
 	}
 }
@@ -38,8 +50,12 @@ func TestThrottle(t *testing.T) {
 // A known address is slowed, never refused: failing on purpose cannot lock
 // an account out of where it signs in, nor lock out a shared address.
 func TestThrottleSlowsKnownAddressesInsteadOfRefusing(t *testing.T) {
+	stores(t, testThrottleSlowsKnownAddresses)
+}
+
+func testThrottleSlowsKnownAddresses(t *testing.T, store account.ThrottleStore) {
 	clk := clock.NewFixed(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
-	th := NewThrottle(clk, 15*time.Minute, 5, 20, 2*time.Second)
+	th := account.NewThrottle(store, clk, 15*time.Minute, 5, 20, 2*time.Second)
 	th.Succeed("manager@x", "10.0.0.1") // the manager's office
 	th.Succeed("alice@x", "10.0.0.9")   // alice behind the shared proxy
 	for i := 0; i < 25; i++ {

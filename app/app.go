@@ -35,7 +35,8 @@ import (
 
 // Config is the portal's configuration, from flags and environment.
 type Config struct {
-	DBPath           string
+	DBPath           string // the SQLite file, unless DatabaseURL is set
+	DatabaseURL      string // postgres://… selects PostgreSQL
 	BaseURL          string // how browsers reach the portal, e.g. http://127.0.0.1:8080
 	SessionSecret    string // "" generates one and keeps it in the database
 	WebhookSecret    string // sandbox webhook secret; "" generates one and keeps it
@@ -92,7 +93,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	store, err := db.Open(ctx, cfg.DBPath)
+	store, err := db.Open(ctx, cfg.Database())
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +105,19 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	return a, nil
 }
 
+// Database is what db.Open opens: the PostgreSQL URL when one is set,
+// otherwise the SQLite file.
+func (cfg Config) Database() string {
+	if cfg.DatabaseURL != "" {
+		return cfg.DatabaseURL
+	}
+	return cfg.DBPath
+}
+
 func (cfg *Config) defaults() error {
+	if cfg.DatabaseURL != "" && !db.IsPostgresURL(cfg.DatabaseURL) {
+		return fmt.Errorf("DATABASE_URL must be a postgres:// URL; for SQLite set DATABASE_PATH (or -db) instead")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -193,17 +206,24 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		accent, _ := brand.ParseHex(brand.Default.Accent)
 		portal.Theme = brand.NewTheme(accent)
 	}
-	billingClock := clock.NewOffset(cfg.Wall)
+	// The test clock's offset and the sign-in throttle live in the
+	// database, so they survive restarts and every process sharing a
+	// PostgreSQL database reads the same ones.
+	billingClock, err := clock.NewStoredOffset(ctx, cfg.Wall, store)
+	if err != nil {
+		return nil, err
+	}
 	composer := email.Composer{Brand: portal.Brand.Name, Theme: portal.Theme}
-	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, account.NewThrottle(cfg.Wall, 15*time.Minute, 5, 20, cfg.LoginSlowdown),
-		account.Config{PasswordCost: cfg.PasswordCost, Passwords: store.Accounts(), ResetMail: composer.PasswordReset,
+	throttle := account.NewThrottle(account.PrefixedThrottleStore(store.Throttle(), "login/"), cfg.Wall, 15*time.Minute, 5, 20, cfg.LoginSlowdown)
+	accounts := account.NewService(store.Accounts(), store.Accounts(), cfg.Wall, throttle,
+		account.Config{PasswordCost: cfg.PasswordCost, Passwords: store.Accounts(), ResetMail: composer.PasswordReset, Throttles: store.Throttle(),
 			ResetURL: func(token string) string { return cfg.BaseURL + "/password/reset/" + token }})
-	sandboxStore, err := sandbox.OpenStore(ctx, store.Writer())
+	sandboxStore, err := sandbox.OpenStore(ctx, store.Writer(), store.Engine() == db.Postgres, store.MigrateFS)
 	if err != nil {
 		return nil, err
 	}
 	opts := billing.Options{
-		Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "", Policy: &portal.Policy,
+		Logger: cfg.Logger, Notify: cfg.AppWebhookURL != "", Policy: &portal.Policy, Wall: cfg.Wall,
 		ReturnURL:     func(id string) string { return cfg.BaseURL + "/checkout/return?session_id=" + id },
 		CardReturnURL: cfg.BaseURL + "/subscription?notice=card_saved", CardCancelURL: cfg.BaseURL + "/subscription",
 	}
@@ -233,9 +253,16 @@ func assemble(ctx context.Context, cfg Config, store *db.Store) (*App, error) {
 		return nil, err
 	}
 	// The test clock moves billing time only where no real money moves.
+	// On PostgreSQL, where several processes may share the database, its
+	// offset is then read on every reading, so an advance through one
+	// process holds at once in all; otherwise it cannot move, and is read
+	// once.
 	var testClock handlers.TestClock
 	if provider.TestMode() {
 		testClock = billingClock
+		if store.Engine() == db.Postgres {
+			billingClock.Share()
+		}
 	}
 	if cfg.Demo {
 		if err := demo.Seed(ctx, accounts, store, sandboxStore, billingClock.Now()); err != nil {

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,6 +19,8 @@ import (
 
 	"github.com/billingportal/portal/app"
 	"github.com/billingportal/portal/config/configtest"
+	"github.com/billingportal/portal/db"
+	"github.com/billingportal/portal/db/dbtest"
 )
 
 // Server is a running portal.
@@ -37,11 +38,29 @@ func Start(t testing.TB, modify ...func(*app.Config)) *Server {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	cfg := app.Config{DBPath: filepath.Join(t.TempDir(), "portal.db"), BaseURL: base, Demo: true, Logger: logger(),
-		PasswordCost: bcrypt.MinCost, Portal: configtest.Example(t)}
+	cfg := app.Config{BaseURL: base, Demo: true, Logger: logger(), PasswordCost: bcrypt.MinCost, Portal: configtest.Example(t)}
+	UseTestDatabase(t, &cfg)
 	for _, m := range modify {
 		m(&cfg)
 	}
+	return serve(t, ln, cfg)
+}
+
+// Another runs a second portal on a free port on s's database, as a
+// second process behind a load balancer would.
+func (s *Server) Another(t testing.TB) *Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.App.Config
+	cfg.BaseURL = "http://" + ln.Addr().String()
+	return serve(t, ln, cfg)
+}
+
+func serve(t testing.TB, ln net.Listener, cfg app.Config) *Server {
+	t.Helper()
 	a, err := app.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +71,19 @@ func Start(t testing.TB, modify ...func(*app.Config)) *Server {
 		srv.Close()
 		_ = a.Close()
 	})
-	return &Server{URL: base, App: a}
+	return &Server{URL: cfg.BaseURL, App: a}
+}
+
+// UseTestDatabase points cfg at a fresh database for t: SQLite, or
+// PostgreSQL when dbtest.PostgresEnv names a server.
+func UseTestDatabase(t testing.TB, cfg *app.Config) {
+	t.Helper()
+	target := dbtest.Target(t)
+	if db.IsPostgresURL(target) {
+		cfg.DatabaseURL = target
+	} else {
+		cfg.DBPath = target
+	}
 }
 
 // logger is silent unless PORTAL_TEST_LOG is set, so failures stay readable.

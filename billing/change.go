@@ -271,6 +271,7 @@ func (s *Service) attachProvider(ctx context.Context, cust Customer, cs Checkout
 	}
 	var closed bool
 	err = s.store.InTx(ctx, func(tx Tx) error {
+		closed = false // the transaction may run again
 		cur, err := tx.CheckoutSession(ctx, cs.ID)
 		if err != nil {
 			return err

@@ -24,7 +24,7 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if ctx.Err() != nil { // stopping: leave the rest for the next run
 			break
 		}
-		n, err := s.advance(ctx, uid, now)
+		n, err := s.advanceClaimed(ctx, uid, now)
 		steps += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("user %d: %w", uid, err))
@@ -37,6 +37,29 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	return steps, errors.Join(errs...)
 }
 
+// claimFor is how long a claim on a subscription's due steps lasts without
+// renewal; each step renews it. A process that dies holding one delays
+// that subscription's steps by at most this long.
+const claimFor = 30 * time.Second
+
+// advanceClaimed applies one subscription's due steps while holding the
+// claim on it, so several processes (or an advance of the test clock and
+// the worker's tick) never work on one subscription at once. A
+// subscription another process holds is left to it.
+func (s *Service) advanceClaimed(ctx context.Context, userID int64, now time.Time) (int, error) {
+	item := fmt.Sprintf("subscription:%d", userID)
+	claim := func() (bool, error) {
+		wall := s.wall.Now()
+		return s.store.ClaimWork(context.WithoutCancel(ctx), item, s.owner, wall, wall.Add(claimFor))
+	}
+	held, err := claim()
+	if err != nil || !held {
+		return 0, err
+	}
+	defer func() { _ = s.store.ReleaseWork(context.WithoutCancel(ctx), item, s.owner) }()
+	return s.advance(ctx, userID, now, claim)
+}
+
 // maxSteps bounds one subscription's catch-up, in case of a bug that keeps
 // a step due; a decade of monthly renewals fits well within it.
 const maxSteps = 500
@@ -45,10 +68,15 @@ const maxSteps = 500
 // ends (the server is stopping) it stops between steps, never inside one: a
 // step started runs to its end (for a charge, both of its transactions),
 // since cutting it would leave work for the next run to repair.
-func (s *Service) advance(ctx context.Context, userID int64, now time.Time) (int, error) {
+func (s *Service) advance(ctx context.Context, userID int64, now time.Time, renew func() (bool, error)) (int, error) {
 	for n := 0; n < maxSteps; n++ {
 		if ctx.Err() != nil {
 			return n, nil
+		}
+		if n > 0 { // keep the claim alive between steps; stop if it lapsed and another process took it
+			if held, err := renew(); err != nil || !held {
+				return n, err
+			}
 		}
 		did, err := s.step(context.WithoutCancel(ctx), userID, now)
 		if err != nil || !did {

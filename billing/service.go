@@ -26,6 +26,8 @@ type Service struct {
 	log         *slog.Logger
 	notify      bool
 	policy      *Policy
+	wall        Clock  // real time, for the worker's claims
+	owner       string // names this process's claims
 	mail        mailer // mail to customers; the zero value sends none
 }
 
@@ -38,6 +40,10 @@ type Options struct {
 	Logger        *slog.Logger
 	Notify        bool    // queue subscription.updated notifications for the app
 	Policy        *Policy // the change policy; nil is DefaultPolicy
+	// Wall is real time, which the worker's claims on due items expire
+	// by (billing time may jump with the test clock); nil uses the
+	// billing clock.
+	Wall Clock
 }
 
 // NewService wires the billing rules to their store, provider and clock.
@@ -52,9 +58,12 @@ func NewService(store Store, provider Provider, clock Clock, opts Options) *Serv
 		p := DefaultPolicy()
 		opts.Policy = &p
 	}
+	if opts.Wall == nil {
+		opts.Wall = clock
+	}
 	return &Service{store: store, provider: provider, clock: clock,
 		checkoutTTL: opts.CheckoutTTL, returnURL: opts.ReturnURL, cardReturn: opts.CardReturnURL, cardCancel: opts.CardCancelURL,
-		log: opts.Logger, notify: opts.Notify, policy: opts.Policy}
+		log: opts.Logger, notify: opts.Notify, policy: opts.Policy, wall: opts.Wall, owner: newID("worker")}
 }
 
 // Now is billing time.

@@ -93,8 +93,16 @@ type Tx interface {
 // Store is the persistence billing needs.
 type Store interface {
 	Reader
-	// InTx runs fn in one IMMEDIATE transaction and commits if fn returns nil.
+	// InTx runs fn in one transaction and commits if fn returns nil. fn
+	// may run more than once (a transaction that lost to a concurrent one
+	// is run again), so it must act only through tx and its results.
 	InTx(ctx context.Context, fn func(Tx) error) error
+	// ClaimWork claims a due item for owner until until (wall-clock time)
+	// unless another owner's claim is still live at now, and reports
+	// whether owner holds it; ReleaseWork gives it back. Processes sharing
+	// the database apply each due item once this way.
+	ClaimWork(ctx context.Context, item, owner string, now, until time.Time) (bool, error)
+	ReleaseWork(ctx context.Context, item, owner string) error
 }
 
 // Actor is who asked for a change, for the audit log.

@@ -33,7 +33,7 @@ func scanUser(row scanner) (account.User, error) {
 
 // UserByEmail finds a user by email, ignoring case.
 func (a AccountStore) UserByEmail(ctx context.Context, email string) (account.User, error) {
-	return scanUser(a.s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	return scanUser(a.s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower(?)`, email))
 }
 
 // UserByID finds a user by id.
@@ -46,16 +46,16 @@ func (a AccountStore) UserByID(ctx context.Context, id int64) (account.User, err
 func (a AccountStore) CreateUser(ctx context.Context, u account.User) (int64, error) {
 	var id int64
 	err := a.s.inTx(ctx, func(q queries) error {
-		res, err := q.exec(ctx, `INSERT INTO users (email, name, role, password_hash, disabled, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.Email, u.Name, u.Role, u.PasswordHash, boolInt(u.Disabled), u.CreatedAt.Unix(), u.CreatedAt.Unix())
-		if err != nil {
-			if strings.Contains(err.Error(), "UNIQUE") {
-				return account.ErrEmailTaken
-			}
+		err := q.writeRow(ctx, `INSERT INTO users (email, name, role, password_hash, disabled, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, u.Email, u.Name, u.Role, u.PasswordHash, boolInt(u.Disabled),
+			u.CreatedAt.Unix(), u.CreatedAt.Unix()).Scan(&id)
+		switch {
+		case isUniqueViolation(err):
+			return account.ErrEmailTaken
+		case err != nil:
 			return fmt.Errorf("db: create user: %w", err)
-		}
-		if id, err = res.LastInsertId(); err != nil || u.Role != account.Customer {
-			return err
+		case u.Role != account.Customer:
+			return nil
 		}
 		return q.createDefaultSubscription(ctx, id, u.CreatedAt)
 	})
@@ -64,7 +64,8 @@ func (a AccountStore) CreateUser(ctx context.Context, u account.User) (int64, er
 
 func (q queries) createDefaultSubscription(ctx context.Context, userID int64, at time.Time) error {
 	res, err := q.exec(ctx, `INSERT INTO subscriptions (user_id, plan_id, status, anchor, period_start, created_at, updated_at)
-		SELECT ?, id, 'active', ?, ?, ?, ? FROM plans WHERE is_default = 1`, userID, at.Unix(), at.Unix(), at.Unix(), at.Unix())
+		SELECT CAST(? AS BIGINT), id, 'active', CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
+		FROM plans WHERE is_default = 1`, userID, at.Unix(), at.Unix(), at.Unix(), at.Unix())
 	if err != nil {
 		return fmt.Errorf("db: default subscription: %w", err)
 	}
@@ -118,10 +119,10 @@ func (a AccountStore) DeleteSession(ctx context.Context, hash []byte) error {
 }
 
 // SearchCustomers finds customers whose email or name contains query,
-// ordered by email, and counts all matches.
+// ignoring case on both engines, ordered by email, and counts all matches.
 func (a AccountStore) SearchCustomers(ctx context.Context, query string, limit, offset int) ([]account.User, int, error) {
 	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(query) + "%"
-	const where = ` FROM users WHERE role = 'customer' AND (email LIKE ?1 ESCAPE '\' OR name LIKE ?1 ESCAPE '\')`
+	const where = ` FROM users WHERE role = 'customer' AND (lower(email) LIKE lower(?1) ESCAPE '\' OR lower(name) LIKE lower(?1) ESCAPE '\')`
 	var total int
 	if err := a.s.queryRow(ctx, `SELECT COUNT(*)`+where, like).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("db: search customers: %w", err)

@@ -19,6 +19,7 @@ import (
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, principal, key string, bodyHash []byte, now time.Time, ttl, stale time.Duration) (billing.IdempotencyClaim, error) {
 	var claim billing.IdempotencyClaim
 	err := s.inTx(ctx, func(q queries) error {
+		claim = billing.IdempotencyClaim{} // the transaction may run again
 		if _, err := q.exec(ctx, `DELETE FROM idempotency_keys WHERE principal = ? AND key = ?
 			AND (created_at <= ? OR (status = 0 AND created_at <= ?))`, principal, key, now.Add(-ttl).Unix(), now.Add(-stale).Unix()); err != nil {
 			return err
@@ -30,7 +31,7 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, principal, key string, 
 		case errors.Is(err, sql.ErrNoRows):
 			claim.Claimed = true
 			_, err = q.exec(ctx, `INSERT INTO idempotency_keys (principal, key, method, path, body_hash, status, response, created_at)
-				VALUES (?, ?, '', '', ?, 0, x'', ?)`, principal, key, bodyHash, now.Unix())
+				VALUES (?, ?, '', '', ?, 0, ?, ?)`, principal, key, bodyHash, []byte{}, now.Unix())
 			return err
 		case err != nil:
 			return err
@@ -94,6 +95,15 @@ func (s *Store) notifications(ctx context.Context, query string, args ...any) ([
 // DueNotifications lists undelivered notifications whose next attempt is due, oldest first.
 func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) ([]billing.Notification, error) {
 	return s.notifications(ctx, `WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?`, now.Unix(), limit)
+}
+
+// DueNotification rereads one notification if it is still undelivered and due.
+func (s *Store) DueNotification(ctx context.Context, id string, now time.Time) (billing.Notification, bool, error) {
+	ns, err := s.notifications(ctx, `WHERE id = ? AND delivered_at IS NULL AND next_attempt_at <= ?`, id, now.Unix())
+	if err != nil || len(ns) == 0 {
+		return billing.Notification{}, false, err
+	}
+	return ns[0], true, nil
 }
 
 // RecentNotifications lists the newest notifications, for managers.

@@ -191,16 +191,14 @@ func (q queries) CreateInvoice(ctx context.Context, inv billing.Invoice) (int64,
 	if inv.CheckoutID != "" {
 		checkout = inv.CheckoutID
 	}
-	res, err := q.exec(ctx, `INSERT INTO invoices (user_id, description, amount, currency, status, period_start,
-		period_end, checkout_session_id, credit_applied, proration_credit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var id int64
+	err := q.writeRow(ctx, `INSERT INTO invoices (user_id, description, amount, currency, status, period_start,
+		period_end, checkout_session_id, credit_applied, proration_credit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`,
 		inv.UserID, inv.Description, inv.Amount.Amount, inv.Amount.Currency, inv.Status, unix(inv.PeriodStart),
-		unix(inv.PeriodEnd), checkout, inv.CreditApplied, inv.ProrationCredit, inv.CreatedAt.Unix())
+		unix(inv.PeriodEnd), checkout, inv.CreditApplied, inv.ProrationCredit, inv.CreatedAt.Unix()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("db: create invoice: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, err
 	}
 	return id, q.stampInvoice(ctx, id, inv.UserID)
 }
@@ -321,7 +319,7 @@ func firstNonEmpty(a, b string) string {
 
 // AuditLog lists audit entries matching f, newest first, and counts them all.
 func (q queries) AuditLog(ctx context.Context, f billing.AuditFilter) ([]billing.AuditEntry, int, error) {
-	where := ` FROM audit_log WHERE (?1 = 0 OR subject_id = ?1) AND (?2 = '' OR actor_email LIKE '%' || ?2 || '%')
+	where := ` FROM audit_log WHERE (?1 = 0 OR subject_id = ?1) AND (?2 = '' OR lower(actor_email) LIKE '%' || lower(?2) || '%')
 		AND (?3 = '' OR action LIKE ?3 || '%')`
 	args := []any{f.SubjectID, f.Actor, f.Action}
 	var total int

@@ -23,7 +23,7 @@ var bookChecks = []struct {
 		GROUP BY p.id, p.provider, p.ref, p.credited HAVING p.credited <> COALESCE(SUM(e.amount), 0)`},
 	{billing.RulePaymentAllocated, `SELECT 'payment ' || p.provider || ':' || p.ref,
 		'applied ' || p.applied || ' to invoice ' || i.id || ' of ' || i.amount || ' for user ' || i.user_id
-		FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE p.applied <> i.amount OR p.user_id IS NOT i.user_id`},
+		FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE p.applied <> i.amount OR p.user_id IS DISTINCT FROM i.user_id`},
 	{billing.RuleInvoicePaidOnce, `SELECT 'invoice ' || i.id, 'paid ' || i.amount || ' ' || i.currency || ' with no payment in the ledger'
 		FROM invoices i WHERE i.status = 'paid' AND i.amount > 0 AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = i.id)`},
 	{billing.RuleInvoicePaidOnce, `SELECT 'invoice ' || i.id, 'marked failed but paid by payment ' || p.ref

@@ -60,7 +60,7 @@ func (q queries) stampInvoice(ctx context.Context, invoiceID, userID int64) erro
 		bill_name = COALESCE(d.name, ''), bill_company = COALESCE(d.company, ''), bill_line1 = COALESCE(d.line1, ''),
 		bill_line2 = COALESCE(d.line2, ''), bill_postal_code = COALESCE(d.postal_code, ''), bill_city = COALESCE(d.city, ''),
 		bill_country = COALESCE(d.country, ''), bill_tax_id = COALESCE(d.tax_id, '')
-		FROM (SELECT 1) LEFT JOIN billing_details d ON d.user_id = ?3 WHERE invoices.id = ?4`,
+		FROM (SELECT 1) AS one LEFT JOIN billing_details d ON d.user_id = ?3 WHERE invoices.id = ?4`,
 		DefaultSeller, fmt.Sprintf("INV-%06d", n), userID, invoiceID)
 	if err != nil {
 		return fmt.Errorf("db: stamp invoice %d: %w", invoiceID, err)

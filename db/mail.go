@@ -112,7 +112,7 @@ func (s *Store) RecentMails(ctx context.Context, limit int) ([]billing.Mail, err
 
 // Mails lists every mail to one address, oldest first (tests and support).
 func (s *Store) Mails(ctx context.Context, to string) ([]billing.Mail, error) {
-	return s.mails(ctx, `WHERE recipient = ? COLLATE NOCASE ORDER BY created_at, id`, to)
+	return s.mails(ctx, `WHERE lower(recipient) = lower(?) ORDER BY created_at, id`, to)
 }
 
 // ClaimMail marks a queued mail as being sent, counting the attempt. Only

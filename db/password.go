@@ -75,7 +75,7 @@ func (q queries) setPassword(ctx context.Context, userID int64, passwordHash, ke
 		return fmt.Errorf("db: set password: %w", err)
 	}
 	// Every session ends, a manager's impersonation of this customer included.
-	if _, err := q.exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?`, userID, keepSession); err != nil {
+	if _, err := q.exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash IS DISTINCT FROM ?`, userID, keepSession); err != nil {
 		return fmt.Errorf("db: end sessions: %w", err)
 	}
 	if _, err := q.exec(ctx, `UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL`, at.Unix(), userID); err != nil {

@@ -12,12 +12,13 @@ import (
 
 // CreateAPIToken stores a personal token's hash.
 func (a AccountStore) CreateAPIToken(ctx context.Context, t account.APIToken, hash []byte) (int64, error) {
-	res, err := a.s.exec(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
-		t.UserID, t.Name, hash, t.CreatedAt.Unix())
+	var id int64
+	err := a.s.writeRow(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+		t.UserID, t.Name, hash, t.CreatedAt.Unix()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("db: create api token: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 const apiTokenColumns = `id, user_id, name, created_at, last_used_at, revoked_at`

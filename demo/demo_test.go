@@ -11,6 +11,7 @@ import (
 	"github.com/billingportal/portal/billing"
 	"github.com/billingportal/portal/checkout/sandbox"
 	"github.com/billingportal/portal/clock"
+	"github.com/billingportal/portal/db"
 	"github.com/billingportal/portal/db/dbtest"
 	"github.com/billingportal/portal/demo"
 )
@@ -18,9 +19,9 @@ import (
 func TestSeedIsIdempotentAndMatchesTheContract(t *testing.T) {
 	store := dbtest.New(t)
 	now := time.Date(2027, 3, 10, 8, 0, 0, 0, time.UTC)
-	accounts := account.NewService(store.Accounts(), store.Accounts(), clock.NewFixed(now), account.NewThrottle(clock.NewFixed(now), time.Minute, 5, 5, time.Second), account.Config{PasswordCost: bcrypt.MinCost})
+	accounts := account.NewService(store.Accounts(), store.Accounts(), clock.NewFixed(now), account.NewThrottle(account.NewMemoryThrottleStore(), clock.NewFixed(now), time.Minute, 5, 5, time.Second), account.Config{PasswordCost: bcrypt.MinCost})
 	ctx := context.Background()
-	cards, err := sandbox.OpenStore(ctx, store.Writer())
+	cards, err := sandbox.OpenStore(ctx, store.Writer(), store.Engine() == db.Postgres, store.MigrateFS)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func TestMoneyThatCannotApplyIsShownAsCredit(t *testing.T) {
 	wantContains(t, "current plan", text(t, ctx, chromedp.CSS(`[data-testid="current-plan"]`)), "$29.00")
 
 	m := newBrowser(t)
-	signInUntil(t, m, srv.URL, "manager@example.com", "main")
+	signInUntil(t, m, srv.URL, "manager@example.com", `form[action="/logout"]`) // only a signed-in page has it; the login page has a main too
 	must(t, m, chromedp.Navigate(srv.URL+"/manage/health"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="books-clean"], [data-testid="books-violations"]`)))
 	wantContains(t, "the books", text(t, m, chromedp.CSS(`main`)), "The books are clean")

@@ -20,7 +20,7 @@ import (
 
 // TestClock moves billing time forward; only in test mode (the sandbox, or a Stripe test key).
 type TestClock interface {
-	Advance(d time.Duration)
+	Advance(ctx context.Context, d time.Duration) error
 }
 
 // maxAdvance bounds one advance, so a typo cannot run the worker for centuries.
@@ -65,13 +65,26 @@ func parseDays(s string) (time.Duration, error) {
 // portal begins to stop meanwhile, the step in progress finishes and the
 // rest is left to the worker, as in the worker itself.
 func (h *Handlers) advance(c *gin.Context, d time.Duration) (int, error) {
-	h.TestClock.Advance(d)
+	if err := h.TestClock.Advance(c.Request.Context(), d); err != nil {
+		return 0, fmt.Errorf("%w: %w", errClockNotMoved, err)
+	}
 	ctx, cancel := context.WithCancel(c.Request.Context())
 	defer cancel()
 	if h.Lifetime != nil {
 		defer context.AfterFunc(h.Lifetime, cancel)()
 	}
 	return h.Billing.RunDue(ctx)
+}
+
+// errClockNotMoved says the advance itself failed, so nothing changed.
+var errClockNotMoved = errors.New("test clock did not move")
+
+// advanceFailure is what to tell the caller when an advance went wrong.
+func advanceFailure(err error) string {
+	if errors.Is(err, errClockNotMoved) {
+		return "The test clock could not move (the database did not take the change); nothing changed. Try again."
+	}
+	return "The clock moved, but some lifecycle steps failed; they are retried on the next run."
 }
 
 // serverKey reports whether the request carries the server-to-server key.
@@ -111,7 +124,7 @@ func (h *Handlers) TestClockAdvanceAPI(c *gin.Context) {
 	steps, err := h.advance(c, d)
 	if err != nil {
 		h.Log.Error("test clock: worker", "err", err, "request_id", RequestID(c))
-		jsonError(c, http.StatusInternalServerError, "The clock moved, but some lifecycle steps failed; they are retried on the next run.")
+		jsonError(c, http.StatusInternalServerError, advanceFailure(err))
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"now": h.Billing.Now().Format(time.RFC3339), "steps_applied": steps})
@@ -133,7 +146,7 @@ func (h *Handlers) TestClockAdvance(c *gin.Context) {
 	steps, err := h.advance(c, d)
 	if err != nil {
 		h.Log.Error("test clock: worker", "err", err, "request_id", RequestID(c))
-		h.renderTestClock(c, http.StatusInternalServerError, &views.Flash{Kind: "error", Message: "The clock moved, but some lifecycle steps failed; they are retried on the next run."}, input)
+		h.renderTestClock(c, http.StatusInternalServerError, &views.Flash{Kind: "error", Message: advanceFailure(err)}, input)
 		return
 	}
 	msg := fmt.Sprintf("Billing time moved forward %s (%s); %d lifecycle steps applied.", d, inDays(d), steps)

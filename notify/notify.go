@@ -6,6 +6,8 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +23,13 @@ type Outbox interface {
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]billing.Notification, error)
 	MarkNotificationDelivered(ctx context.Context, id string, attempts int, at time.Time) error
 	MarkNotificationFailed(ctx context.Context, id string, attempts int, next time.Time, reason string) error
+	// DueNotification rereads one notification; ok is false once it is
+	// delivered or no longer due.
+	DueNotification(ctx context.Context, id string, now time.Time) (n billing.Notification, ok bool, err error)
+	// ClaimWork and ReleaseWork let one process at a time deliver a
+	// notification when several share the database (see billing.Store).
+	ClaimWork(ctx context.Context, item, owner string, now, until time.Time) (bool, error)
+	ReleaseWork(ctx context.Context, item, owner string) error
 }
 
 // Clock tells wall time; deliveries follow real time.
@@ -35,12 +44,13 @@ type Sender struct {
 	client *http.Client
 	log    *slog.Logger
 	wake   chan struct{}
+	owner  string // names this process's claims
 }
 
 // New returns a sender for url, signing with secret.
 func New(outbox Outbox, url string, secret []byte, clock Clock, log *slog.Logger) *Sender {
 	return &Sender{outbox: outbox, url: url, secret: secret, clock: clock, log: log,
-		client: &http.Client{Timeout: 10 * time.Second}, wake: make(chan struct{}, 1)}
+		client: &http.Client{Timeout: 10 * time.Second}, wake: make(chan struct{}, 1), owner: owner()}
 }
 
 // Backoff is the wait after the nth failed attempt: 5 s, 10 s, 20 s, …, at most an hour.
@@ -87,21 +97,49 @@ func (s *Sender) DeliverDue(ctx context.Context) (int, error) {
 	}
 	sent := 0
 	for _, n := range due {
-		attempts := n.Attempts + 1
-		if err := s.send(ctx, n); err != nil {
-			next := s.clock.Now().Add(Backoff(attempts))
-			s.log.Warn("notify: delivery failed", "id", n.ID, "attempt", attempts, "next", next, "err", err)
-			if err := s.outbox.MarkNotificationFailed(ctx, n.ID, attempts, next, err.Error()); err != nil {
-				return sent, err
-			}
-			continue
-		}
-		if err := s.outbox.MarkNotificationDelivered(ctx, n.ID, attempts, s.clock.Now()); err != nil {
+		did, err := s.deliverClaimed(ctx, n.ID)
+		if err != nil {
 			return sent, err
 		}
-		sent++
+		if did {
+			sent++
+		}
 	}
 	return sent, nil
+}
+
+// claimFor bounds one delivery attempt (the client's timeout and the
+// bookkeeping around it).
+const claimFor = time.Minute
+
+// deliverClaimed makes one attempt at a notification while holding the
+// claim on it, rereading it first: another process may have delivered it
+// since it was listed. did is true when the app acknowledged it.
+func (s *Sender) deliverClaimed(ctx context.Context, id string) (did bool, err error) {
+	item, now := "notification:"+id, s.clock.Now()
+	held, err := s.outbox.ClaimWork(ctx, item, s.owner, now, now.Add(claimFor))
+	if err != nil || !held {
+		return false, err
+	}
+	defer func() { _ = s.outbox.ReleaseWork(context.WithoutCancel(ctx), item, s.owner) }()
+	n, due, err := s.outbox.DueNotification(ctx, id, now)
+	if err != nil || !due {
+		return false, err
+	}
+	attempts := n.Attempts + 1
+	if err := s.send(ctx, n); err != nil {
+		next := s.clock.Now().Add(Backoff(attempts))
+		s.log.Warn("notify: delivery failed", "id", n.ID, "attempt", attempts, "next", next, "err", err)
+		return false, s.outbox.MarkNotificationFailed(ctx, n.ID, attempts, next, err.Error())
+	}
+	return true, s.outbox.MarkNotificationDelivered(ctx, n.ID, attempts, s.clock.Now())
+}
+
+// owner is a random name for this sender's claims.
+func owner() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "notify_" + hex.EncodeToString(b)
 }
 
 func (s *Sender) send(ctx context.Context, n billing.Notification) error {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/billingportal/portal/app"
+	"github.com/billingportal/portal/apptest"
 	"github.com/billingportal/portal/billing"
 	"github.com/billingportal/portal/clock"
 	"github.com/billingportal/portal/config/configtest"
@@ -53,8 +53,9 @@ func TestDeliveryRetriesAcrossARestart(t *testing.T) {
 	app1 := httptest.NewServer(recv)
 	defer app1.Close()
 	wall := clock.NewOffset(clock.System{})
-	cfg := app.Config{DBPath: filepath.Join(t.TempDir(), "portal.db"), BaseURL: "http://127.0.0.1:1", Demo: true, Wall: wall, Portal: configtest.Example(t),
+	cfg := app.Config{BaseURL: "http://127.0.0.1:1", Demo: true, Wall: wall, Portal: configtest.Example(t),
 		PasswordCost: bcrypt.MinCost, AppWebhookURL: app1.URL, AppWebhookSecret: secret, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	apptest.UseTestDatabase(t, &cfg)
 	ctx := context.Background()
 
 	first, err := app.New(ctx, cfg)
@@ -77,7 +78,7 @@ func TestDeliveryRetriesAcrossARestart(t *testing.T) {
 	}
 	deliver(first, 0) // refused
 	deliver(first, 0) // not due again yet: backoff
-	wall.Advance(notify.Backoff(1))
+	_ = wall.Advance(ctx, notify.Backoff(1))
 	deliver(first, 0) // refused again
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
@@ -88,7 +89,7 @@ func TestDeliveryRetriesAcrossARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer second.Close()
-	wall.Advance(notify.Backoff(2))
+	_ = wall.Advance(ctx, notify.Backoff(2))
 	deliver(second, 1)
 	deliver(second, 0)
 

@@ -21,7 +21,14 @@ echo "== Go benchmarks"
 go test -run '^$' -bench . -benchmem ./views/ ./db/ ./billing/ | grep -E '^(Benchmark|ok)'
 
 tmp=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+pgdir=/tmp/portal-bench-pg-$$
+engine_pids=()
+cleanup() {
+  kill "$pid" "${engine_pids[@]}" 2>/dev/null || true
+  [ -d "$pgdir" ] && bash scripts/postgres.sh stop "$pgdir"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 port=${BENCH_PORT:-18080}
 base="http://127.0.0.1:$port"
 key="bench-server-key-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -64,3 +71,57 @@ for path in /subscription /billing/history "/subscription/change?plan=business-m
 done
 echo "  HTML /login: $(curl -s "$base/login" | wc -c) bytes"
 echo "  CSS static/app.css: $(stat -c %s static/app.css) bytes ($(gzip -c static/app.css | wc -c) gzipped)"
+
+# One row of the engines table: start $2 portal processes on the database $3 (a SQLite file or a postgres://
+# URL), sign in 100 customers spread over them, load the signed-in page through all of them at once (32
+# connections in all, 10 s), then 300 plan changes, 32 at once, each asked at one portal and paid at the other.
+engine_row() {
+  local label=$1 procs=$2 target=$3 slug=$4 urls=() wrks=() k p
+  engine_pids=()
+  for k in $(seq 0 $((procs - 1))); do
+    p=$((port + 10 + 2 * k))
+    if [[ $target == postgres* ]]; then
+      DATABASE_URL=$target BILLING_API_KEY=$key "$tmp/portal" -demo -addr "127.0.0.1:$p" -demo-app-addr "127.0.0.1:$((p + 1))" \
+        >"$tmp/server-$slug-$k.log" 2>&1 &
+    else
+      BILLING_API_KEY=$key "$tmp/portal" -demo -db "$target" -addr "127.0.0.1:$p" -demo-app-addr "127.0.0.1:$((p + 1))" \
+        >"$tmp/server-$slug-$k.log" 2>&1 &
+    fi
+    engine_pids+=($!)
+    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$p/healthz" >/dev/null && break; sleep 0.1; done
+    urls+=("http://127.0.0.1:$p")
+  done
+  local portals
+  portals=$(IFS=,; echo "${urls[*]}")
+  "$tmp/loadgen" sessions -portal "$portals" -key "$key" -n 100 -c 8 -out "$tmp/cookies-$slug.txt" -prefix "page-$slug"
+  for k in "${!urls[@]}"; do
+    wrk -t$((2 / procs)) -c$((32 / procs)) -d10s --latency -s bench/subscription.lua "${urls[$k]}/subscription" -- \
+      "$tmp/cookies-$slug.txt" >"$tmp/wrk-$slug-$k.txt" &
+    wrks+=($!)
+  done
+  wait "${wrks[@]}"
+  local rps p99 changes
+  rps=$(cat "$tmp"/wrk-"$slug"-*.txt | awk '/Requests\/sec/ {s += $2} END {printf "%.0f", s}')
+  # wrk writes latencies as 850.00us, 12.30ms or 1.20s: the slowest process's p99, in ms.
+  p99=$(cat "$tmp"/wrk-"$slug"-*.txt | awk '$1 == "99%" {v = $2; m = 1; if (v ~ /us$/) m = 0.001; else if (v ~ /ms$/) m = 1; else if (v ~ /s$/) m = 1000;
+    sub(/[a-z]+$/, "", v); if (v * m > max) max = v * m} END {printf "%.1f", max}')
+  changes=$("$tmp/loadgen" changes -portal "$portals" -key "$key" -n 300 -c 32 -db "$target" -prefix "change-$slug")
+  kill "${engine_pids[@]}" 2>/dev/null || true
+  wait "${engine_pids[@]}" 2>/dev/null || true
+  engine_pids=()
+  echo "$changes" | awk -v l="$label" -v r="$rps" -v p="$p99" '{
+    for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+    printf "| %s | %s | %s | %s | %s lost, %s doubled, %s failed |\n", l, f["changes_per_second"], r, p, f["lost"], f["doubled"], f["failed"] }'
+}
+
+echo "== Engines side by side: SQLite, PostgreSQL with one process, PostgreSQL with two"
+if ! pgurl=$(bash scripts/postgres.sh start "$pgdir"); then
+  echo "  PostgreSQL could not start: engines table skipped" >&2
+  exit 1
+fi
+for db in bench_pg1 bench_pg2; do psql -q "$pgurl" -c "CREATE DATABASE $db" >/dev/null; done
+echo "| database | plan changes per second | signed-in /subscription req/s | p99 (ms) | changes |"
+echo "|---|---|---|---|---|"
+engine_row "SQLite, 1 process" 1 "$tmp/engines.db" sqlite
+engine_row "PostgreSQL, 1 process" 1 "$(echo "$pgurl" | sed "s|/postgres?|/bench_pg1?|")" pg1
+engine_row "PostgreSQL, 2 processes" 2 "$(echo "$pgurl" | sed "s|/postgres?|/bench_pg2?|")" pg2

@@ -24,6 +24,7 @@ import (
 	"github.com/billingportal/portal/apptest"
 	"github.com/billingportal/portal/billing"
 	"github.com/billingportal/portal/brand"
+	"github.com/billingportal/portal/db/dbtest"
 	"github.com/billingportal/portal/static"
 )
 
@@ -416,13 +417,17 @@ func TestThrottleIsAPoorWeapon(t *testing.T) {
 }
 
 // Item 12: /healthz says 503 when the database stops taking writes. Another
-// process holding SQLite's write lock makes every write fail, as a full
-// disk does, while reads go on.
+// process holding SQLite's write lock (on PostgreSQL, a lock on the probe's
+// table) makes every write fail, as a full disk does, while reads go on.
 func TestHealthzReportsAnUnwritableDatabase(t *testing.T) {
 	srv := apptest.Start(t)
 	c := srv.NewClient(t)
 	wantBody(t, c.Get("/healthz"), `"database":"writable"`)
-	other, err := sql.Open("sqlite", "file:"+srv.App.Config.DBPath+"?_pragma=busy_timeout(0)")
+	driver, dsn, lock := "sqlite", "file:"+srv.App.Config.DBPath+"?_pragma=busy_timeout(0)", []string{"BEGIN IMMEDIATE"}
+	if dbtest.Postgres() {
+		driver, dsn, lock = "pgx", srv.App.Config.DatabaseURL, []string{"BEGIN", "LOCK TABLE health_probe IN ACCESS EXCLUSIVE MODE"}
+	}
+	other, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,8 +437,10 @@ func TestHealthzReportsAnUnwritableDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
+	for _, stmt := range lock {
+		if _, err := conn.ExecContext(context.Background(), stmt); err != nil {
+			t.Fatal(err)
+		}
 	}
 	time.Sleep(1100 * time.Millisecond) // the last good answer is reused for a second
 	r := c.Get("/healthz")

@@ -120,7 +120,7 @@ func TestMailJourney(t *testing.T) {
 	m := box.receive("bob@example.com", 1)[0]
 	wantText(t, m, "Your plan change is scheduled", "You stay on Pro Monthly until "+end.Format("2 January 2006"), "Starter Monthly", "$9.00 a month", srv.URL+"/subscription")
 	wantText(t, m, srv.URL+billing.PreferencesPath)
-	srv.App.Clock.Advance(end.Sub(srv.App.Billing.Now()) + time.Hour)
+	advanceBilling(t, srv, end.Sub(srv.App.Billing.Now())+time.Hour)
 	if _, err := srv.App.Billing.RunDue(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -151,13 +151,13 @@ func TestMailJourney(t *testing.T) {
 
 	// A week before the annual renewal comes a reminder, once.
 	renews := subscription(t, srv, "alice@example.com").PeriodEnd
-	srv.App.Clock.Advance(renews.Sub(srv.App.Billing.Now()) - 8*24*time.Hour)
+	advanceBilling(t, srv, renews.Sub(srv.App.Billing.Now())-8*24*time.Hour)
 	srv.App.Billing.RunDue(ctx)
 	box.receive("alice@example.com", 0)
-	srv.App.Clock.Advance(2 * 24 * time.Hour)
+	advanceBilling(t, srv, 2*24*time.Hour)
 	srv.App.Billing.RunDue(ctx)
 	wantText(t, box.receive("alice@example.com", 1)[0], "Pro Annual renews on "+renews.Format("2 January 2006"), "We will charge $290.00")
-	srv.App.Clock.Advance(24 * time.Hour)
+	advanceBilling(t, srv, 24*time.Hour)
 	srv.App.Billing.RunDue(ctx)
 	box.receive("alice@example.com", 0)
 
@@ -165,7 +165,7 @@ func TestMailJourney(t *testing.T) {
 	if err := srv.App.Sandbox.Store().SetCard(ctx, "alice@example.com", sandbox.CardDeclines); err != nil {
 		t.Fatal(err)
 	}
-	srv.App.Clock.Advance(7 * 24 * time.Hour)
+	advanceBilling(t, srv, 7*24*time.Hour)
 	if _, err := srv.App.Billing.RunDue(ctx); err != nil {
 		t.Fatal(err)
 	}

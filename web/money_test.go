@@ -75,8 +75,9 @@ func TestSandboxRedeliversFromItsQueueAfterAnOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	cfg := app.Config{DBPath: t.TempDir() + "/portal.db", BaseURL: "http://" + addr, Demo: true, Wall: wall, PasswordCost: 4,
+	cfg := app.Config{BaseURL: "http://" + addr, Demo: true, Wall: wall, PasswordCost: 4,
 		Logger: quietLogger(), Portal: configtest.Example(t)}
+	apptest.UseTestDatabase(t, &cfg)
 	a, err := app.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -9,10 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/billingportal/portal/app"
 	"github.com/billingportal/portal/apptest"
 	"github.com/billingportal/portal/billing"
-	"github.com/billingportal/portal/clock"
 )
 
 var resetLink = regexp.MustCompile(`/password/reset/pr_[A-Za-z0-9_-]+`)
@@ -135,8 +133,8 @@ func TestResetLinkWorksOnceAndEndsEverySession(t *testing.T) {
 }
 
 func TestResetLinkExpiresAfterAnHour(t *testing.T) {
-	wall := clock.NewOffset(clock.System{})
-	srv := apptest.Start(t, func(c *app.Config) { c.Wall = wall })
+	wall := newWall()
+	srv := apptest.Start(t, wall.configure)
 	c := srv.NewClient(t)
 	c.Post("/password/forgot", url.Values{"email": {"bob@example.com"}})
 	link := lastResetLink(t, srv, "bob@example.com")

@@ -158,6 +158,9 @@ func newWall() wall { return wall{clock.NewOffset(clock.System{})} }
 
 func (w wall) configure(c *app.Config) { c.Wall = w }
 
+// Advance moves real time forward (an in-memory offset never fails).
+func (w wall) Advance(d time.Duration) { _ = w.Offset.Advance(context.Background(), d) }
+
 func TestSessionTimeouts(t *testing.T) {
 	wall := newWall()
 	srv := apptest.Start(t, wall.configure)

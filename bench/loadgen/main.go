@@ -4,6 +4,10 @@
 //
 //	loadgen sessions -portal URL -key KEY -n 100 -out cookies.txt
 //	loadgen changes  -portal URL -key KEY -n 300 -c 32 -db portal.db
+//
+// -portal may list several portals sharing one database (URL,URL): the
+// requests of each customer then alternate between them, as behind a load
+// balancer. -db is the SQLite file or the postgres:// URL.
 package main
 
 import (
@@ -19,11 +23,13 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"
 )
 
@@ -33,15 +39,15 @@ func main() {
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
-	portal := fs.String("portal", "http://127.0.0.1:18080", "portal base URL")
+	portal := fs.String("portal", "http://127.0.0.1:18080", "portal base URL, or several separated by commas")
 	key := fs.String("key", os.Getenv("BILLING_API_KEY"), "server key")
 	n := fs.Int("n", 100, "customers")
 	c := fs.Int("c", 32, "concurrent customers")
 	out := fs.String("out", "cookies.txt", "sessions: where to write one Cookie header per line")
-	dbPath := fs.String("db", "", "changes: the portal's SQLite file, to count invoices afterwards")
+	dbPath := fs.String("db", "", "changes: the portal's SQLite file or postgres:// URL, to count invoices afterwards")
 	prefix := fs.String("prefix", "load", "email prefix of the customers made")
 	_ = fs.Parse(os.Args[2:])
-	g := &gen{portal: *portal, key: *key}
+	g := &gen{portals: strings.Split(*portal, ","), key: *key}
 	var err error
 	switch os.Args[1] {
 	case "sessions":
@@ -58,8 +64,12 @@ func main() {
 }
 
 type gen struct {
-	portal, key string
+	portals []string
+	key     string
 }
+
+// portal is the portal that takes request i.
+func (g *gen) portal(i int) string { return g.portals[i%len(g.portals)] }
 
 // customer is a signed-in browser of one customer.
 type customer struct {
@@ -69,13 +79,13 @@ type customer struct {
 
 // signIn creates (or finds) a customer through the API and follows the
 // one-time portal link, as an app would send them.
-func (g *gen) signIn(email string) (*customer, error) {
+func (g *gen) signIn(email string, i int) (*customer, error) {
 	var s struct {
 		URL    string `json:"url"`
 		UserID string `json:"user_id"`
 	}
 	body, _ := json.Marshal(map[string]any{"email": email})
-	req, _ := http.NewRequest(http.MethodPost, g.portal+"/api/v1/portal/sessions", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, g.portal(i)+"/api/v1/portal/sessions", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+g.key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
@@ -101,6 +111,12 @@ func (g *gen) signIn(email string) (*customer, error) {
 		return nil, fmt.Errorf("portal link for %s answered %s", email, r.Status)
 	}
 	return &customer{email: email, userID: s.UserID, client: cl}, nil
+}
+
+// userID is the customer's id as the database stores it.
+func userID(cu *customer) int64 {
+	id, _ := strconv.ParseInt(cu.userID, 10, 64)
+	return id
 }
 
 // parallel runs f for 0..n-1 on c workers and joins the errors.
@@ -133,11 +149,11 @@ func parallel(n, c int, f func(i int) error) error {
 func (g *gen) sessions(n, c int, out, prefix string) error {
 	lines := make([]string, n)
 	err := parallel(n, c, func(i int) error {
-		cu, err := g.signIn(fmt.Sprintf("%s%d@example.com", prefix, i))
+		cu, err := g.signIn(fmt.Sprintf("%s%d@example.com", prefix, i), i)
 		if err != nil {
 			return err
 		}
-		u, _ := url.Parse(g.portal)
+		u, _ := url.Parse(g.portal(i))
 		var parts []string
 		for _, ck := range cu.client.Jar.Cookies(u) {
 			parts = append(parts, ck.Name+"="+ck.Value)
@@ -157,7 +173,7 @@ func (g *gen) sessions(n, c int, out, prefix string) error {
 func (g *gen) changes(n, c int, dbPath, prefix string) error {
 	customers := make([]*customer, n)
 	if err := parallel(n, c, func(i int) (err error) {
-		customers[i], err = g.signIn(fmt.Sprintf("%s%d@example.com", prefix, i))
+		customers[i], err = g.signIn(fmt.Sprintf("%s%d@example.com", prefix, i), i)
 		return err
 	}); err != nil {
 		return err
@@ -165,7 +181,7 @@ func (g *gen) changes(n, c int, dbPath, prefix string) error {
 	var failed atomic.Int64
 	start := time.Now()
 	err := parallel(n, c, func(i int) error {
-		if err := g.change(customers[i]); err != nil {
+		if err := g.change(customers[i], i); err != nil {
 			failed.Add(1)
 			return err
 		}
@@ -184,12 +200,17 @@ func (g *gen) changes(n, c int, dbPath, prefix string) error {
 	return nil
 }
 
-func (g *gen) change(cu *customer) error {
+// change asks for the change at one portal and pays at the next (the same
+// one when there is only one).
+func (g *gen) change(cu *customer, i int) error {
 	form := url.Values{"plan": {"pro-monthly"}}.Encode()
+	step := 0
 	post := func(path, body string) (*http.Response, error) {
-		req, _ := http.NewRequest(http.MethodPost, g.portal+path, strings.NewReader(body))
+		portal := g.portal(i + step)
+		step++
+		req, _ := http.NewRequest(http.MethodPost, portal+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", g.portal)
+		req.Header.Set("Origin", portal)
 		resp, err := cu.client.Do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
@@ -218,7 +239,11 @@ func (g *gen) change(cu *customer) error {
 // verify counts customers whose change did not apply (lost) and those with
 // more than one invoice or paid checkout for it (doubled).
 func (g *gen) verify(customers []*customer, dbPath string) (lost, doubled int, err error) {
-	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(10000)")
+	driver, dsn, placeholder := "sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(10000)", "?"
+	if strings.HasPrefix(dbPath, "postgres://") || strings.HasPrefix(dbPath, "postgresql://") {
+		driver, dsn, placeholder = "pgx", dbPath, "$1"
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -230,7 +255,7 @@ func (g *gen) verify(customers []*customer, dbPath string) (lost, doubled int, e
 		err := db.QueryRowContext(ctx, `SELECT s.plan_id,
 			(SELECT COUNT(*) FROM invoices i WHERE i.user_id = s.user_id),
 			(SELECT COUNT(*) FROM checkout_sessions c WHERE c.user_id = s.user_id AND c.status = 'completed')
-			FROM subscriptions s WHERE s.user_id = ?`, cu.userID).Scan(&plan, &invoices, &completed)
+			FROM subscriptions s WHERE s.user_id = `+placeholder, userID(cu)).Scan(&plan, &invoices, &completed)
 		if err != nil {
 			return 0, 0, err
 		}

@@ -7,14 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/billingportal/portal/billing"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // Store keeps the sandbox's own records in their own tables, migrated by
@@ -22,18 +21,23 @@ var migrations embed.FS
 // records apart from its customers'.
 type Store struct{ db *sql.DB }
 
-// OpenStore migrates the sandbox's tables on db and returns its store.
-func OpenStore(ctx context.Context, db *sql.DB) (*Store, error) {
-	fsys, err := fs.Sub(migrations, "migrations")
+// Migrator applies an engine's migrations from fsys, keeping their
+// versions in table; the portal's store provides it (db.Store.Migrate).
+type Migrator func(ctx context.Context, fsys fs.FS, table string) error
+
+// OpenStore migrates the sandbox's tables on db and returns its store. db
+// takes SQLite-style placeholders on either engine; postgres chooses the
+// PostgreSQL migrations.
+func OpenStore(ctx context.Context, db *sql.DB, postgres bool, migrate Migrator) (*Store, error) {
+	dir := "migrations"
+	if postgres {
+		dir = "migrations/postgres"
+	}
+	fsys, err := fs.Sub(migrations, dir)
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithTableName("sandbox_goose_db_version"),
-		goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
+	if err := migrate(ctx, fsys, "sandbox_goose_db_version"); err != nil {
 		return nil, fmt.Errorf("sandbox: migrate: %w", err)
 	}
 	return &Store{db: db}, nil
@@ -143,7 +147,7 @@ func (st *Store) dueDeliveries(ctx context.Context, now time.Time, limit int) ([
 // cardBehaviour tells how the customer's saved test card answers a charge.
 func (st *Store) cardBehaviour(ctx context.Context, email string) (Card, error) {
 	var c Card
-	err := st.db.QueryRowContext(ctx, `SELECT fails FROM sandbox_cards WHERE email = ?`, email).Scan(&c)
+	err := st.db.QueryRowContext(ctx, `SELECT fails FROM sandbox_cards WHERE email = ?`, strings.ToLower(email)).Scan(&c)
 	if errors.Is(err, sql.ErrNoRows) {
 		return CardWorks, nil
 	}
@@ -153,15 +157,23 @@ func (st *Store) cardBehaviour(ctx context.Context, email string) (Card, error) 
 // SetCard saves how the customer's test card answers charges.
 func (st *Store) SetCard(ctx context.Context, email string, c Card) error {
 	_, err := st.db.ExecContext(ctx, `INSERT INTO sandbox_cards (email, fails) VALUES (?, ?)
-		ON CONFLICT (email) DO UPDATE SET fails = excluded.fails`, email, int(c))
+		ON CONFLICT (email) DO UPDATE SET fails = excluded.fails`, strings.ToLower(email), int(c))
 	return err
+}
+
+// succeeded is the charge's old 0/1 column, kept for records from before outcomes.
+func succeeded(o billing.ChargeOutcome) int {
+	if o == billing.ChargeOutcomeSucceeded {
+		return 1
+	}
+	return 0
 }
 
 // recordCharge stores a charge once per key and returns the stored one.
 func (st *Store) recordCharge(ctx context.Context, c chargeRecord) (chargeRecord, error) {
 	_, err := st.db.ExecContext(ctx, `INSERT INTO sandbox_charges (key, email, amount, currency, succeeded, outcome, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`, c.Key, c.Email, c.Amount.Amount, c.Amount.Currency,
-		c.Outcome == billing.ChargeOutcomeSucceeded, c.Outcome, c.CreatedAt.Unix())
+		succeeded(c.Outcome), c.Outcome, c.CreatedAt.Unix())
 	if err != nil {
 		return c, fmt.Errorf("sandbox: charge: %w", err)
 	}

@@ -3,7 +3,8 @@ package migrations
 
 import "embed"
 
-// FS holds the migration files, applied in file-name order.
+// FS holds the migration files, applied in file-name order: SQLite's at
+// the top, PostgreSQL's under postgres/.
 //
-//go:embed *.sql
+//go:embed *.sql postgres/*.sql
 var FS embed.FS
