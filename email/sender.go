@@ -15,6 +15,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/poll"
 )
 
 // SMTP is where mail is sent, from SMTP_URL: smtp://user:pass@host:port
@@ -83,13 +84,13 @@ type Sender struct {
 	clock   Clock
 	log     *slog.Logger
 	timeout time.Duration
-	wake    chan struct{}
+	loop    *poll.Loop
 }
 
 // NewSender returns a sender through server, from the given address.
 func NewSender(outbox Outbox, server SMTP, from *mail.Address, attach Attachment, clock Clock, log *slog.Logger) *Sender {
 	return &Sender{outbox: outbox, server: server, from: from, attach: attach, clock: clock, log: log,
-		timeout: 30 * time.Second, wake: make(chan struct{}, 1)}
+		timeout: 30 * time.Second, loop: poll.NewLoop()}
 }
 
 // MaxAttempts is how often a mail is tried before it is marked failed;
@@ -98,37 +99,18 @@ const MaxAttempts = 12
 
 // Backoff is the wait after the nth failed attempt: 30 s, 1 min, 2 min, …,
 // at most 4 hours.
-func Backoff(attempt int) time.Duration {
-	d := 30 * time.Second
-	for i := 1; i < attempt && d < 4*time.Hour; i++ {
-		d *= 2
-	}
-	return min(d, 4*time.Hour)
-}
+func Backoff(attempt int) time.Duration { return poll.Backoff(30*time.Second, 4*time.Hour, attempt) }
 
 // Wake asks the sender to look at the outbox now.
-func (s *Sender) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Sender) Wake() { s.loop.Wake() }
 
 // Run delivers due mail until ctx ends, every interval and when woken.
 func (s *Sender) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	s.loop.Run(ctx, interval, func(ctx context.Context) {
 		if _, err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("mail: deliver", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-s.wake:
-		}
-	}
+	})
 }
 
 // DeliverDue sends every mail whose attempt is due and returns how many the

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/poll"
 	"github.com/billingportal/portal/webhooksig"
 )
 
@@ -43,49 +44,30 @@ type Sender struct {
 	clock  Clock
 	client *http.Client
 	log    *slog.Logger
-	wake   chan struct{}
+	loop   *poll.Loop
 	owner  string // names this process's claims
 }
 
 // New returns a sender for url, signing with secret.
 func New(outbox Outbox, url string, secret []byte, clock Clock, log *slog.Logger) *Sender {
 	return &Sender{outbox: outbox, url: url, secret: secret, clock: clock, log: log,
-		client: &http.Client{Timeout: 10 * time.Second}, wake: make(chan struct{}, 1), owner: owner()}
+		client: &http.Client{Timeout: 10 * time.Second}, loop: poll.NewLoop(), owner: owner()}
 }
 
 // Backoff is the wait after the nth failed attempt: 5 s, 10 s, 20 s, …, at most an hour.
-func Backoff(attempt int) time.Duration {
-	d := 5 * time.Second
-	for i := 1; i < attempt && d < time.Hour; i++ {
-		d *= 2
-	}
-	return min(d, time.Hour)
-}
+func Backoff(attempt int) time.Duration { return poll.Backoff(5*time.Second, time.Hour, attempt) }
 
 // Wake asks the sender to look at the queue now rather than at its next tick.
-func (s *Sender) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Sender) Wake() { s.loop.Wake() }
 
 // Run delivers due notifications until ctx ends, checking every interval
 // and whenever woken.
 func (s *Sender) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	s.loop.Run(ctx, interval, func(ctx context.Context) {
 		if _, err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("notify: deliver", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-s.wake:
-		}
-	}
+	})
 }
 
 // DeliverDue sends every notification whose attempt is due, in order, and

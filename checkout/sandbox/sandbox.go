@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/billingportal/portal/billing"
+	"github.com/billingportal/portal/poll"
 	"github.com/billingportal/portal/webhooksig"
 )
 
@@ -353,13 +354,7 @@ func (p *Provider) Complete(ctx context.Context, id string, pay bool) (Session, 
 const MaxDeliveryAge = 4 * 24 * time.Hour
 
 // backoff is the wait before attempt n+1: 5 s doubling, at most an hour.
-func backoff(attempts int) time.Duration {
-	d := 5 * time.Second
-	for i := 1; i < attempts && d < time.Hour; i++ {
-		d *= 2
-	}
-	return min(d, time.Hour)
-}
+func backoff(attempts int) time.Duration { return poll.Backoff(5*time.Second, time.Hour, attempts) }
 
 // DeliverDue sends every queued event whose next attempt is due.
 func (p *Provider) DeliverDue(ctx context.Context) {
@@ -375,16 +370,7 @@ func (p *Provider) DeliverDue(ctx context.Context) {
 
 // Run delivers queued events until ctx ends.
 func (p *Provider) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		p.DeliverDue(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	poll.NewLoop().Run(ctx, every, p.DeliverDue)
 }
 
 // attempt delivers one event and records the outcome in the queue.
