@@ -39,7 +39,7 @@ type CheckoutSession struct {
 	UserID      int64
 	Purpose     Purpose
 	InvoiceID   int64 // the overdue invoice, for ForOverdue
-	CreditUsed  int64 // account credit this payment consumes when it completes
+	CreditUsed  int64 // account credit the quote used; the change is priced again when the payment arrives
 	ByManager   bool  // opened by an account manager acting for the customer
 	FromPlanID  string
 	PlanID      string

@@ -42,6 +42,7 @@ func TestMoneyThatCannotApplyIsShownAsCredit(t *testing.T) {
 	shoot(t, ctx, "30-return-credited")
 	must(t, ctx, chromedp.Navigate(srv.URL+"/billing/history"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="account-credit"]`)))
 	wantContains(t, "credit", text(t, ctx, chromedp.CSS(`[data-testid="account-credit"]`)), "$29.00", "replaced by a newer change")
+	wantContains(t, "activity", text(t, ctx, chromedp.CSS(`[data-testid="activity"]`)), "Payment added to account credit", "$29.00")
 	shoot(t, ctx, "31-history-credit")
 	must(t, ctx, chromedp.Navigate(srv.URL+"/subscription"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="current-plan"]`)))
 	wantContains(t, "current plan", text(t, ctx, chromedp.CSS(`[data-testid="current-plan"]`)), "$29.00")

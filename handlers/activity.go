@@ -16,7 +16,7 @@ var (
 	auditFrom    = regexp.MustCompile(` from (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)`)
 	auditEnds    = regexp.MustCompile(`^ends (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)`)
 	auditPeriod  = regexp.MustCompile(`period (\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d)`)
-	auditCredit  = regexp.MustCompile(`^(\S+) credited`)
+	auditCredit  = regexp.MustCompile(`^(\S+) of payment \S+ added to account credit`)
 	auditRFC3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
 	auditDate    = regexp.MustCompile(`\b\d{4}-\d\d-\d\d\b`)
 )
@@ -79,7 +79,7 @@ func activityDetail(e billing.AuditEntry, prices map[string]string) string {
 		return joinDetail(after, price, labelled("paid until", periodEndIn(e.After)))
 	case "renewal.failed", "retry.failed":
 		return joinDetail(after, price)
-	case "charge.credited":
+	case "payment.credited":
 		if m := auditCredit.FindStringSubmatch(e.After); m != nil {
 			return m[1]
 		}
